@@ -1,0 +1,68 @@
+"""Application settings, read from ``CANBAO_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Dates are configuration, never code."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CANBAO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Central store and FSM storage
+    database_url: str = "sqlite+aiosqlite:///data/canbao.db"
+    redis_url: str | None = None
+    data_dir: Path = Path("data")
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    bot_username: str = "canbao_bot"
+    telegram_api_url: str = "https://api.telegram.org"
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    delete_id_messages: bool = True
+
+    # Web server (staff console, web chat, webhook, API)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    session_secret: SecretStr | None = None
+
+    # The form
+    form_file: Path = CONFIG_DIR / "forms" / "suzhou-2014.yaml"
+
+    # Process dates (the notice's defaults; a deployment sets its own)
+    survey_start: dt.date = dt.date(2014, 10, 15)
+    community_deadline: dt.date = dt.date(2014, 12, 10)
+    district_deadline: dt.date = dt.date(2014, 12, 31)
+    survey_end: dt.date = dt.date(2015, 1, 31)
+
+    # Reminders
+    reminder_after_hours: float = 24.0
+    reminder_before_deadline_days: int = 2
+
+    # Outbound notification to the central system (optional)
+    outbound_webhook_url: str | None = None
+    outbound_webhook_secret: SecretStr | None = None
+
+    # Per-chat and overall send limits (Telegram: ~1/s per chat, ~30/s overall)
+    send_rate_per_chat: float = Field(default=1.0, gt=0)
+    send_rate_overall: float = Field(default=25.0, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,43 @@
+"""Shared test fixtures: where the real PostgreSQL and Redis servers are.
+
+The storage and FSM tests run on SQLite and on PostgreSQL / Redis. When a server is not
+reachable the tests that need it are skipped with the reason shown in the summary (``-ra``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+PG_URL = os.environ.get(
+    "CANBAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("CANBAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL URL for tests, or skip with the reason."""
+    if not _reachable(PG_URL, 5432):
+        pytest.skip(f"PostgreSQL not reachable at {urlsplit(PG_URL).netloc} (CANBAO_TEST_PG_URL)")
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis URL for tests, or skip with the reason."""
+    if not _reachable(REDIS_URL, 6379):
+        pytest.skip(f"Redis not reachable at {urlsplit(REDIS_URL).netloc} (CANBAO_TEST_REDIS_URL)")
+    return REDIS_URL
