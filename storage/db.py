@@ -1,0 +1,135 @@
+"""Engines, sessions and schema upgrades for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+The caller owns the transaction::
+
+    engine = make_engine(settings.database_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# How long a SQLite writer waits for another writer's lock before giving up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+# An arbitrary constant naming the PostgreSQL advisory lock that serialises schema upgrades
+# when several workers start at once.
+_PG_UPGRADE_LOCK = 0x63616E62
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether the URL points at SQLite."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit
+    # survive a power cut; foreign keys are off in SQLite unless asked for on every connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine for ``url``.
+
+    SQLite: the database file's directory is created, and every connection gets WAL,
+    ``synchronous=FULL``, foreign keys and a busy timeout. PostgreSQL (``postgresql+asyncpg``):
+    connections are checked before use, so a restarted server costs one retry, not an error.
+    Extra keyword arguments go to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(parsed, **kwargs)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (``expire_on_commit=False``)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic configuration pointing at the migrations shipped inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        rendered = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+        # ConfigParser interpolation treats "%" specially; URLs may carry %-escapes.
+        config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+def _upgrade_on(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def ensure_schema(engine: AsyncEngine | str, revision: str = "head") -> None:
+    """Bring the database up to ``revision`` (default: the newest); a no-op when it is current.
+
+    Safe to call from several processes at once: on PostgreSQL an advisory lock serialises them;
+    on SQLite the migration's write lock does.
+    """
+    owned = isinstance(engine, str)
+    eng = make_engine(engine) if isinstance(engine, str) else engine
+    try:
+        async with eng.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                lock = text("SELECT pg_advisory_xact_lock(:k)")
+                await conn.execute(lock, {"k": _PG_UPGRADE_LOCK})
+            await conn.run_sync(_upgrade_on, revision)
+    finally:
+        if owned:
+            await eng.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Synchronous :func:`ensure_schema` for the command line (runs its own event loop)."""
+    asyncio.run(ensure_schema(url, revision))
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    def _current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this package."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

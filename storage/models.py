@@ -1,0 +1,455 @@
+"""The central store's tables (SQLAlchemy 2 declarative, portable types only).
+
+Areas form a tree: 区 (:class:`District`) → 街道 (:class:`Street`) → 社区
+(:class:`Community`); households (户号) and the roster's target persons hang below a
+community. Lower levels repeat the ids of the levels above them (``district_id``,
+``street_id``), so scoping a staff member to a district and counting progress per area
+never needs a join through the tree.
+
+A :class:`Record` is one person's form: its conversation state (the form engine's JSON)
+is saved after every answer, each submission is kept as a :class:`RecordRevision`, and
+every mutation writes an :class:`AuditEvent`. :class:`Outbox` carries notifications to
+chat users and :class:`InboxUpdate` the chat updates received, so neither a crash nor a
+duplicate delivery loses or doubles anything.
+
+Only portable types are used (``JSON``, ``String``, :class:`~storage.types.UTCDateTime`),
+so the same models and migrations run on SQLite and PostgreSQL. JSON columns are not
+mutation-tracked: assign a new value (``record.flags = [*record.flags, "x"]``) instead of
+changing the old one in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+# Stable constraint names, so migrations can refer to them on every engine.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table in the store."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native ENUM type) so SQLite and PostgreSQL agree and a new value
+    # never needs an ALTER TYPE.
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class RecordStatus(enum.StrEnum):
+    """Where a record is in review: draft → submitted → confirmed, or returned → resubmitted."""
+
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    confirmed = "confirmed"
+
+
+class FilledBy(enum.StrEnum):
+    """Who filled a record in."""
+
+    resident = "resident"
+    investigator = "investigator"
+
+
+class Channel(enum.StrEnum):
+    """The channel a chat user is reached through."""
+
+    telegram = "telegram"
+    web = "web"
+
+
+class StaffRole(enum.StrEnum):
+    """A staff member's role: reviewers review; admins also manage accounts."""
+
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+class TimestampMixin:
+    """``created_at`` / ``updated_at``, set by the application in UTC."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# ---------------------------------------------------------------------------------------- areas
+
+
+class District(Base):
+    """A district (区), e.g. 姑苏区."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str | None] = mapped_column(String(6))
+
+    streets: Mapped[list[Street]] = relationship(back_populates="district")
+
+
+class Street(Base):
+    """A street (街道) or town within a district."""
+
+    __tablename__ = "streets"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+    district: Mapped[District] = relationship(back_populates="streets")
+    communities: Mapped[list[Community]] = relationship(back_populates="street")
+
+
+class Community(Base):
+    """A community (社区); keeps its district's id too, for scoping without a join."""
+
+    __tablename__ = "communities"
+    __table_args__ = (UniqueConstraint("street_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+    street: Mapped[Street] = relationship(back_populates="communities")
+    district: Mapped[District] = relationship()
+
+    @property
+    def path(self) -> str:
+        """``区/街道/社区`` (needs ``street`` and ``street.district`` loaded)."""
+        return f"{self.street.district.name}/{self.street.name}/{self.name}"
+
+
+class Household(Base):
+    """A household (户) of the roster; 户号 is unique within its community."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("community_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+
+    community: Mapped[Community] = relationship()
+
+
+class Person(TimestampMixin, Base):
+    """A target person: one roster row, or someone an investigator added (``on_roster`` False).
+
+    ``insured_members`` is the household's already-insured family members as given on the
+    roster, a list of ``{"姓名", "关系", "联系电话"}``; when the roster's text could not be
+    parsed it is kept verbatim in ``insured_members_raw``. ``extra`` keeps the roster's extra
+    columns as notes.
+    """
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    residence_address: Mapped[str | None] = mapped_column(Text)
+    hukou_address: Mapped[str | None] = mapped_column(Text)
+    insured_members: Mapped[list[Any]] = mapped_column(default=list)
+    insured_members_raw: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    on_roster: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_by_investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"))
+
+    household: Mapped[Household] = relationship()
+    community: Mapped[Community] = relationship()
+
+
+# ------------------------------------------------------------------------------------- accounts
+
+investigator_communities = Table(
+    "investigator_communities",
+    Base.metadata,
+    Column("investigator_id", ForeignKey("investigators.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("communities.id"), primary_key=True),
+)
+
+
+class Investigator(TimestampMixin, Base):
+    """An investigator (调查员), bound to one Telegram account through a one-time code.
+
+    Only the SHA-256 of the binding code is stored; the code is shown once when the account is made.
+    """
+
+    __tablename__ = "investigators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    binding_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    binding_code_expires_at: Mapped[dt.datetime | None]
+    bound_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    communities: Mapped[list[Community]] = relationship(secondary=investigator_communities)
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked_at is None
+
+
+class Staff(TimestampMixin, Base):
+    """A staff member of the console: one district (``district_id``) or the whole city (None)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole), default=StaffRole.reviewer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[dt.datetime | None]
+
+    district: Mapped[District | None] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token of the central system's API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class Invite(Base):
+    """A resident's invite: one per person, an unguessable code for the deep link.
+
+    ``failed_attempts`` counts wrong identity proofs; at 5 the invite locks (``locked_at``).
+    """
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[dt.datetime | None]
+    verified_at: Mapped[dt.datetime | None]
+    verified_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    verified_chat_id: Mapped[str | None] = mapped_column(String(64))
+
+    person: Mapped[Person] = relationship()
+
+
+# -------------------------------------------------------------------------------------- records
+
+
+class Record(TimestampMixin, Base):
+    """One person's form, filled with one form version.
+
+    ``state`` is the form engine's conversation state (it carries ``form_id``/``form_version``).
+    ``live_person_id`` equals ``person_id`` while the record is live and is cleared when a draft is
+    discarded; its unique constraint is the duplicate guard (one live record per 公民身份号码) on
+    every engine. ``version`` is the optimistic-concurrency counter: a stale write raises.
+    The columns after ``flags`` are copies of answers kept for fast progress and queue queries.
+    """
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_status_updated_at", "status", "updated_at"),
+        Index("ix_records_district_id_status", "district_id", "status"),
+        Index("ix_records_community_id_status", "community_id", "status"),
+        Index("ix_records_street_id_status", "street_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    live_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RecordStatus] = mapped_column(_enum(RecordStatus), default=RecordStatus.draft)
+    filled_by: Mapped[FilledBy] = mapped_column(_enum(FilledBy))
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"), index=True)
+    notify_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    notify_chat_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    duplicate_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    collection_status: Mapped[str | None] = mapped_column(String(32))
+    not_collected_reason: Mapped[str | None] = mapped_column(String(32))
+    insured_status: Mapped[str | None] = mapped_column(String(32))
+    current_status: Mapped[str | None] = mapped_column(String(32))
+    employer_name: Mapped[str | None] = mapped_column(String(200))
+
+    return_comment: Mapped[str | None] = mapped_column(Text)
+    return_fields: Mapped[list[Any] | None] = mapped_column(JSON)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    confirmed_at: Mapped[dt.datetime | None]
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    enrolled_at: Mapped[dt.date | None] = mapped_column(Date)
+    enrolled_insurance: Mapped[str | None] = mapped_column(String(64))
+    discarded_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as is)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    investigator: Mapped[Investigator | None] = relationship()
+    revisions: Mapped[list[RecordRevision]] = relationship(
+        back_populates="record", order_by="RecordRevision.n"
+    )
+
+    @property
+    def editable(self) -> bool:
+        """Whether the filler may still change answers (draft, or returned for a fix)."""
+        return self.discarded_at is None and self.status in (
+            RecordStatus.draft,
+            RecordStatus.returned,
+        )
+
+
+class RecordRevision(Base):
+    """One submitted (or corrected) version of a record's answers; never changed afterwards."""
+
+    __tablename__ = "record_revisions"
+    __table_args__ = (UniqueConstraint("record_id", "n"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    n: Mapped[int] = mapped_column(Integer)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column()
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_label: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    record: Mapped[Record] = relationship(back_populates="revisions")
+
+
+class AuditEvent(Base):
+    """Who did what to which record or person, when, from which channel, and why."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_label: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# ------------------------------------------------------------------------------ outbox / inbox
+
+
+class Outbox(Base):
+    """A notification waiting to be sent to a chat user (at least once, deduplicated by key).
+
+    ``chat_id`` is the channel's own identifier as text (Telegram: the numeric chat id).
+    A claimed row gets ``next_attempt_at`` moved forward by a lease, so a sender that dies
+    mid-send leaves it to be claimed again; ``gave_up_at`` is set after too many failures.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "gave_up_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    gave_up_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxUpdate(Base):
+    """A chat update as received, recorded before it is handled (``processed_at`` after)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "update_id"),
+        Index("ix_inbox_bot_id_processed_at", "bot_id", "processed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
