@@ -1,0 +1,391 @@
+"""Accounts: investigators (bound to Telegram by a one-time code), staff, API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import ApiToken, Community, Investigator, Staff, StaffRole, Street
+from storage.repositories.actors import Actor
+from storage.repositories.audit import add_event
+from storage.repositories.errors import AccountError, BindingError
+from storage.types import utcnow
+
+BINDING_CODE_PREFIX = "bind-"
+BINDING_CODE_TTL = dt.timedelta(days=7)
+TOKEN_PREFIX = "cbt_"
+MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
+# Refresh ``last_used_at`` at most this often, so API reads do not become writes.
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown keeps the answer time the same,
+# so response times do not tell which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def sha256_hex(secret: str) -> str:
+    """The hex SHA-256 of a secret (codes and tokens are random, so no salt is needed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------- investigators
+
+
+async def create_investigator(
+    session: AsyncSession,
+    name: str,
+    communities: Sequence[Community],
+    *,
+    mobile: str | None = None,
+    actor: Actor | None = None,
+    ttl: dt.timedelta = BINDING_CODE_TTL,
+) -> tuple[Investigator, str]:
+    """Create an investigator for the communities; returns it and its one-time binding code.
+
+    The code is not stored (only its hash): show it once.
+    """
+    name = name.strip()
+    if not name:
+        raise AccountError("调查员姓名不能为空")
+    if not communities:
+        raise AccountError("请至少指定一个社区")
+    code = BINDING_CODE_PREFIX + secrets.token_urlsafe(18)
+    investigator = Investigator(
+        name=name,
+        mobile=mobile,
+        binding_code_hash=sha256_hex(code),
+        binding_code_expires_at=utcnow() + ttl,
+        communities=list(communities),
+    )
+    session.add(investigator)
+    await session.flush()
+    add_event(
+        session,
+        actor or Actor.system(),
+        "investigator_created",
+        details={"investigator_id": investigator.id, "communities": [c.id for c in communities]},
+    )
+    return investigator, code
+
+
+async def reissue_binding_code(
+    session: AsyncSession,
+    investigator: Investigator,
+    *,
+    actor: Actor | None = None,
+    ttl: dt.timedelta = BINDING_CODE_TTL,
+) -> str:
+    """A new one-time binding code (e.g. a lost phone); unbinds the old Telegram account."""
+    if investigator.revoked_at is not None:
+        raise AccountError("该调查员已被停用")
+    code = BINDING_CODE_PREFIX + secrets.token_urlsafe(18)
+    investigator.binding_code_hash = sha256_hex(code)
+    investigator.binding_code_expires_at = utcnow() + ttl
+    investigator.telegram_user_id = None
+    investigator.bound_at = None
+    await session.flush()
+    add_event(
+        session,
+        actor or Actor.system(),
+        "binding_code_reissued",
+        details={"investigator_id": investigator.id},
+    )
+    return code
+
+
+def looks_like_binding_code(code: str) -> bool:
+    """Whether a deep-link code is an investigator's binding code rather than an invite."""
+    return code.startswith(BINDING_CODE_PREFIX)
+
+
+async def bind_investigator(
+    session: AsyncSession, code: str, telegram_user_id: int
+) -> Investigator:
+    """Bind the Telegram account to the investigator holding ``code`` (single use).
+
+    Raises BindingError (Chinese message) for an unknown, used, expired or revoked code, or a
+    Telegram account already bound to another investigator.
+    """
+    investigator = await session.scalar(
+        select(Investigator)
+        .where(Investigator.binding_code_hash == sha256_hex(code.strip()))
+        .options(selectinload(Investigator.communities))
+    )
+    if investigator is None:
+        raise BindingError("绑定码无效或已使用，请向区社保中心索取新的绑定码")
+    if investigator.revoked_at is not None:
+        raise BindingError("该调查员账号已停用")
+    expires = investigator.binding_code_expires_at
+    if expires is not None and expires < utcnow():
+        raise BindingError("绑定码已过期，请向区社保中心索取新的绑定码")
+    other = await session.scalar(
+        select(Investigator).where(
+            Investigator.telegram_user_id == telegram_user_id, Investigator.id != investigator.id
+        )
+    )
+    if other is not None:
+        raise BindingError("这个 Telegram 账号已绑定其他调查员")
+    investigator.telegram_user_id = telegram_user_id
+    investigator.bound_at = utcnow()
+    investigator.binding_code_hash = None
+    investigator.binding_code_expires_at = None
+    await session.flush()
+    add_event(
+        session,
+        Actor.investigator(investigator),
+        "investigator_bound",
+        channel="telegram",
+        details={"investigator_id": investigator.id},
+    )
+    return investigator
+
+
+async def investigator_by_telegram(
+    session: AsyncSession, telegram_user_id: int
+) -> Investigator | None:
+    """The active investigator bound to that Telegram account (communities loaded), or None."""
+    return await session.scalar(
+        select(Investigator)
+        .where(Investigator.telegram_user_id == telegram_user_id, Investigator.revoked_at.is_(None))
+        .options(selectinload(Investigator.communities))
+    )
+
+
+async def get_investigator(session: AsyncSession, investigator_id: int) -> Investigator | None:
+    """The investigator with that id (communities loaded)."""
+    return await session.scalar(
+        select(Investigator)
+        .where(Investigator.id == investigator_id)
+        .options(selectinload(Investigator.communities))
+    )
+
+
+async def list_investigators(
+    session: AsyncSession, *, district_id: int | None = None, include_revoked: bool = True
+) -> Sequence[Investigator]:
+    """Investigators with their communities (and those communities' streets and districts)."""
+    stmt = (
+        select(Investigator)
+        .options(
+            selectinload(Investigator.communities)
+            .selectinload(Community.street)
+            .selectinload(Street.district)
+        )
+        .order_by(Investigator.id)
+    )
+    if not include_revoked:
+        stmt = stmt.where(Investigator.revoked_at.is_(None))
+    investigators = (await session.scalars(stmt)).all()
+    if district_id is None:
+        return investigators
+    return [i for i in investigators if any(c.district_id == district_id for c in i.communities)]
+
+
+async def revoke_investigator(
+    session: AsyncSession, investigator: Investigator, *, actor: Actor, reason: str | None = None
+) -> None:
+    """Revoke an investigator: the Telegram account no longer acts as one."""
+    if investigator.revoked_at is not None:
+        return
+    investigator.revoked_at = utcnow()
+    investigator.binding_code_hash = None
+    await session.flush()
+    add_event(
+        session,
+        actor,
+        "investigator_revoked",
+        reason=reason,
+        details={"investigator_id": investigator.id},
+    )
+
+
+async def set_investigator_communities(
+    session: AsyncSession,
+    investigator: Investigator,
+    communities: Sequence[Community],
+    *,
+    actor: Actor,
+) -> None:
+    """Replace the communities an investigator covers."""
+    if not communities:
+        raise AccountError("请至少指定一个社区")
+    await session.refresh(investigator, ["communities"])
+    investigator.communities = list(communities)
+    await session.flush()
+    add_event(
+        session,
+        actor,
+        "investigator_communities",
+        details={"investigator_id": investigator.id, "communities": [c.id for c in communities]},
+    )
+
+
+# ----------------------------------------------------------------------------------------- staff
+
+
+def check_password_strength(password: str) -> None:
+    """Raise AccountError when the password is too weak to protect personal data."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+    if password.strip() != password or len(set(password)) < 4:
+        raise AccountError("密码太简单：不要以空格开头或结尾，也不要只用重复的字符")
+
+
+async def create_staff(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    role: StaffRole = StaffRole.reviewer,
+    district_id: int | None = None,
+    display_name: str | None = None,
+    actor: Actor | None = None,
+) -> Staff:
+    """Create a staff account (``district_id`` None = the whole city)."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError("用户名应为 3–64 个字母、数字或 _ . -")
+    if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+        raise AccountError(f"用户名 {username} 已存在")
+    check_password_strength(password)
+    staff = Staff(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=StaffRole(role),
+        district_id=district_id,
+        display_name=display_name,
+        active=True,
+    )
+    session.add(staff)
+    await session.flush()
+    add_event(
+        session,
+        actor or Actor.system(),
+        "staff_created",
+        details={"staff_id": staff.id, "role": str(staff.role), "district_id": district_id},
+    )
+    return staff
+
+
+async def verify_staff_password(
+    session: AsyncSession, username: str, password: str
+) -> Staff | None:
+    """The active staff member when the password matches, else None (same time either way).
+
+    Rehashes the password when argon2's parameters have changed since it was set.
+    """
+    staff = await session.scalar(select(Staff).where(Staff.username == username))
+    if staff is None or not staff.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(staff.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(staff.password_hash):
+        staff.password_hash = _hasher.hash(password)
+    staff.last_login_at = utcnow()
+    await session.flush()
+    return staff
+
+
+async def set_staff_password(
+    session: AsyncSession, staff: Staff, password: str, *, actor: Actor
+) -> None:
+    """Set a new password."""
+    check_password_strength(password)
+    staff.password_hash = _hasher.hash(password)
+    await session.flush()
+    add_event(session, actor, "staff_password_set", details={"staff_id": staff.id})
+
+
+async def deactivate_staff(session: AsyncSession, staff: Staff, *, actor: Actor) -> None:
+    """Disable a staff account (kept for the audit trail)."""
+    staff.active = False
+    await session.flush()
+    add_event(session, actor, "staff_deactivated", details={"staff_id": staff.id})
+
+
+async def get_staff(session: AsyncSession, staff_id: int) -> Staff | None:
+    """The staff member with that id."""
+    return await session.get(Staff, staff_id)
+
+
+async def list_staff(session: AsyncSession) -> Sequence[Staff]:
+    """Every staff account (district loaded)."""
+    result = await session.scalars(
+        select(Staff).options(selectinload(Staff.district)).order_by(Staff.username)
+    )
+    return result.all()
+
+
+# ------------------------------------------------------------------------------------ API tokens
+
+
+async def create_api_token(
+    session: AsyncSession,
+    name: str,
+    *,
+    district_id: int | None = None,
+    actor: Actor | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a bearer token for the central system; returns it and the secret (show once)."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise AccountError("令牌名称应为 1–64 个字符")
+    if await session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise AccountError(f"令牌名称 {name} 已存在")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, token_hash=sha256_hex(secret), district_id=district_id)
+    session.add(token)
+    await session.flush()
+    add_event(
+        session,
+        actor or Actor.system(),
+        "api_token_created",
+        details={"token_id": token.id, "name": name, "district_id": district_id},
+    )
+    return token, secret
+
+
+async def verify_api_token(session: AsyncSession, secret: str) -> ApiToken | None:
+    """The live token matching ``secret``, or None; refreshes ``last_used_at`` now and then."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
+        await session.flush()
+    return token
+
+
+async def revoke_api_token(session: AsyncSession, name: str, *, actor: Actor) -> ApiToken:
+    """Revoke the token of that name."""
+    token = await session.scalar(select(ApiToken).where(ApiToken.name == name))
+    if token is None:
+        raise AccountError(f"没有名为 {name} 的令牌")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await session.flush()
+        add_event(session, actor, "api_token_revoked", details={"token_id": token.id})
+    return token
+
+
+async def list_api_tokens(session: AsyncSession) -> Sequence[ApiToken]:
+    """Every token (hashes only)."""
+    return (await session.scalars(select(ApiToken).order_by(ApiToken.name))).all()

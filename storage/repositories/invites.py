@@ -1,0 +1,197 @@
+"""Residents' invites: unguessable codes for the deep link, and identity checks against them."""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import Channel, Community, Investigator, Invite, Person, Street
+from storage.repositories.accounts import looks_like_binding_code, sha256_hex
+from storage.repositories.actors import Actor
+from storage.repositories.audit import add_event
+from storage.repositories.persons import normalise_id_number
+from storage.types import utcnow
+
+MAX_FAILED_ATTEMPTS = 5
+# What a Telegram deep-link ``start`` parameter may carry.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def new_invite_code() -> str:
+    """A fresh random code: 128 bits, 22 characters of ``[A-Za-z0-9_-]``."""
+    return secrets.token_urlsafe(16)
+
+
+def is_code_shaped(code: str) -> bool:
+    """Whether ``code`` could be a code at all (checked before touching the database)."""
+    return CODE_PATTERN.fullmatch(code) is not None
+
+
+async def ensure_invites(
+    session: AsyncSession,
+    *,
+    district_id: int | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
+) -> int:
+    """Create an invite for every person in the area who has none; returns how many were made."""
+    stmt = (
+        select(Person.id)
+        .outerjoin(Invite, Invite.person_id == Person.id)
+        .where(Invite.id.is_(None))
+    )
+    if district_id is not None:
+        stmt = stmt.where(Person.district_id == district_id)
+    if street_id is not None:
+        stmt = stmt.where(Person.street_id == street_id)
+    if community_id is not None:
+        stmt = stmt.where(Person.community_id == community_id)
+    person_ids = (await session.scalars(stmt)).all()
+    now = utcnow()
+    rows = [
+        {"person_id": pid, "code": new_invite_code(), "created_at": now, "failed_attempts": 0}
+        for pid in person_ids
+    ]
+    for start in range(0, len(rows), 5000):
+        await session.execute(insert(Invite), rows[start : start + 5000])
+    return len(rows)
+
+
+async def find_invite(session: AsyncSession, code: str) -> Invite | None:
+    """The invite with that code (its person loaded), or None."""
+    code = code.strip()
+    if not is_code_shaped(code):
+        return None
+    return await session.scalar(
+        select(Invite).where(Invite.code == code).options(joinedload(Invite.person))
+    )
+
+
+async def invite_for_person(session: AsyncSession, person_id: int) -> Invite | None:
+    """The person's invite, if made."""
+    return await session.scalar(select(Invite).where(Invite.person_id == person_id))
+
+
+class VerifyOutcome(enum.StrEnum):
+    """Result of an identity proof against an invite."""
+
+    ok = "ok"
+    wrong = "wrong"
+    locked = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """``outcome`` and, for a wrong answer, how many tries are left before the invite locks."""
+
+    outcome: VerifyOutcome
+    attempts_left: int
+
+
+async def verify_identity(
+    session: AsyncSession,
+    invite: Invite,
+    id_number: str,
+    *,
+    channel: Channel,
+    chat_id: str | int,
+) -> VerifyResult:
+    """Check the 公民身份号码 someone typed against the invite's person.
+
+    Wrong answers are counted atomically; the fifth locks the invite for good (staff can
+    unlock it). Commit even on a wrong answer, or the count is lost.
+    """
+    actor = Actor.resident(chat_id)
+    if invite.locked_at is not None:
+        return VerifyResult(VerifyOutcome.locked, 0)
+    person = await session.get(Person, invite.person_id)
+    assert person is not None
+    typed = normalise_id_number(id_number)
+    if hmac.compare_digest(typed.encode(), person.id_number.encode()):
+        invite.verified_at = utcnow()
+        invite.verified_channel = channel
+        invite.verified_chat_id = str(chat_id)
+        await session.flush()
+        add_event(session, actor, "identity_verified", person_id=person.id, channel=channel)
+        return VerifyResult(VerifyOutcome.ok, MAX_FAILED_ATTEMPTS - invite.failed_attempts)
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id)
+        .values(failed_attempts=Invite.failed_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(invite, ["failed_attempts"])
+    left = max(MAX_FAILED_ATTEMPTS - invite.failed_attempts, 0)
+    add_event(
+        session,
+        actor,
+        "identity_failed",
+        person_id=person.id,
+        channel=channel,
+        details={"failed_attempts": invite.failed_attempts},
+    )
+    if left == 0:
+        invite.locked_at = utcnow()
+        await session.flush()
+        add_event(session, actor, "invite_locked", person_id=person.id, channel=channel)
+        return VerifyResult(VerifyOutcome.locked, 0)
+    return VerifyResult(VerifyOutcome.wrong, left)
+
+
+async def unlock_invite(
+    session: AsyncSession, invite: Invite, *, actor: Actor, reason: str
+) -> None:
+    """Unlock a locked invite (staff, after checking the person's identity another way)."""
+    invite.locked_at = None
+    invite.failed_attempts = 0
+    await session.flush()
+    add_event(session, actor, "invite_unlocked", person_id=invite.person_id, reason=reason)
+
+
+async def invites_for_export(
+    session: AsyncSession,
+    *,
+    district_id: int | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
+) -> Sequence[tuple[Invite, Person]]:
+    """Invites with their persons (household and area loaded), in roster order."""
+    stmt = (
+        select(Invite, Person)
+        .join(Person, Invite.person_id == Person.id)
+        .options(
+            joinedload(Person.household),
+            joinedload(Person.community).joinedload(Community.street).joinedload(Street.district),
+        )
+        .order_by(Person.district_id, Person.street_id, Person.community_id, Person.household_id)
+        .order_by(Person.id)
+    )
+    if district_id is not None:
+        stmt = stmt.where(Person.district_id == district_id)
+    if street_id is not None:
+        stmt = stmt.where(Person.street_id == street_id)
+    if community_id is not None:
+        stmt = stmt.where(Person.community_id == community_id)
+    result = await session.execute(stmt)
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def resolve_start_code(session: AsyncSession, code: str) -> Invite | Investigator | None:
+    """What a deep-link ``/start CODE`` refers to: a resident's invite, an investigator's
+    binding code (not yet used), or nothing."""
+    code = code.strip()
+    if not is_code_shaped(code):
+        return None
+    if looks_like_binding_code(code):
+        return await session.scalar(
+            select(Investigator).where(Investigator.binding_code_hash == sha256_hex(code))
+        )
+    return await find_invite(session, code)
