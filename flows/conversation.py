@@ -1,0 +1,657 @@
+"""One person's walk through a form: the API every channel drives.
+
+The whole state is a plain JSON value (:attr:`Conversation.state`) that the store persists
+after every answer; :meth:`Conversation.restore` continues exactly where it was. The question
+order comes from the form's compiled ``transitions`` machine (see :mod:`flows.machine`).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flows import address as addr
+from flows.errors import EngineError
+from flows.inputs import read_answer, read_codes
+from flows.machine import pending_condition, relevant_condition
+from flows.model import COMPLETE, DERIVED, REVIEW, START, Choice, Field, Form
+from flows.results import Accepted, ConsistencyWarning, Prompt, Rejected, SummaryItem
+from flows.scope import AnswerScope, derived_values
+from flows.validators import Invalid, mask_id, mask_mobile
+
+MODES = ("resident", "investigator")
+_DERIVED_LABELS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
+# The machine is shared by every conversation of a form version; models are attached per call.
+_machine_lock = threading.Lock()
+
+
+class _Walker:
+    """The per-call model of the shared machine: its conditions ask the conversation."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("is_relevant_"):
+            state = name.removeprefix("is_relevant_")
+            return lambda *args, **kwargs: self._conversation._state_relevant(state)
+        if name.startswith("is_pending_"):
+            state = name.removeprefix("is_pending_")
+            return lambda *args, **kwargs: self._conversation._state_pending(state)
+        raise AttributeError(name)
+
+
+def _split(state: str) -> tuple[str, str | None]:
+    name, _, part = state.partition(".")
+    return name, part or None
+
+
+class Conversation:
+    """A form being filled in. Create with :meth:`start` or :meth:`restore`."""
+
+    def __init__(self, form: Form, state: dict[str, Any]) -> None:
+        self.form = form
+        self._s = state
+
+    # ------------------------------------------------------------------ creation
+
+    @classmethod
+    def start(
+        cls,
+        form: Form,
+        mode: str = "resident",
+        prefill: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        """Begin a new conversation.
+
+        ``prefill``: roster values (name, id_number, mobile, residence as text or parts) shown
+        for confirmation. ``context``: ``collection_date`` (date or ISO text, default today) and
+        ``investigator`` (recorded as 社区经办人 in investigator mode).
+        """
+        if mode not in MODES:
+            raise EngineError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        context = dict(context or {})
+        when = context.get("collection_date") or dt.date.today()
+        if isinstance(when, str):
+            when = dt.date.fromisoformat(when)
+        state: dict[str, Any] = {
+            "form_id": form.id,
+            "form_version": form.version,
+            "mode": mode,
+            "answers": {},
+            "position": START,
+            "history": [],
+            "prefill": _clean_prefill(form, prefill or {}),
+            "context": {
+                "collection_date": when.isoformat()[:10],
+                "investigator": context.get("investigator") if mode == "investigator" else None,
+            },
+            "confirmed_warnings": [],
+            "revisit": False,
+            "reask": [],
+            "selection": None,
+        }
+        conversation = cls(form, state)
+        conversation._move(conversation._fire("next", START))
+        return conversation
+
+    @classmethod
+    def restore(cls, form: Form, state: Mapping[str, Any]) -> Conversation:
+        """Continue a conversation from its :attr:`state`."""
+        if state.get("form_id") != form.id or state.get("form_version") != form.version:
+            raise EngineError(
+                f"state of form {state.get('form_id')!r} v{state.get('form_version')} "
+                f"cannot continue on {form.id!r} v{form.version}"
+            )
+        if state.get("position") not in form.states:
+            raise EngineError(f"unknown position {state.get('position')!r}")
+        return cls(form, copy.deepcopy(dict(state)))
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The whole conversation as plain JSON types (a copy)."""
+        return copy.deepcopy(self._s)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def mode(self) -> str:
+        """``resident`` or ``investigator``."""
+        return str(self._s["mode"])
+
+    @property
+    def collection_date(self) -> dt.date:
+        """The date ages are computed at (采集日期)."""
+        return dt.date.fromisoformat(self._s["context"]["collection_date"])
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """A copy of the answers given so far."""
+        return copy.deepcopy(self._s["answers"])
+
+    @property
+    def position(self) -> str:
+        """The machine state: a question (``name`` or ``name.part``), ``review`` or ``complete``."""
+        return str(self._s["position"])
+
+    @property
+    def at_review(self) -> bool:
+        """True while the summary is shown."""
+        return self.position == REVIEW
+
+    @property
+    def complete(self) -> bool:
+        """True once every question, the review and the acknowledgement are done."""
+        return self.position == COMPLETE
+
+    @property
+    def prompt(self) -> Prompt | None:
+        """The current question, or ``None`` at the review or when complete."""
+        if self.position in (REVIEW, COMPLETE, START):
+            return None
+        return self._prompt(self.position)
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(self, text: str) -> Accepted | Rejected:
+        """Answer the current question with typed text or a choice code."""
+        if self.prompt is None:
+            return self._not_asking()
+        state = self.position
+        field, part = self._field(state)
+        if field.type == "select_multiple" and not str(text).strip() and self._s["selection"]:
+            return self.finish_multi()
+        if not str(text).strip() and field.type != "note" and not self._required(state):
+            return self.skip()
+        return self._accept(state, text)
+
+    def keep(self) -> Accepted | Rejected:
+        """Accept the value shown as current (an earlier answer, a prefill or a default)."""
+        if self.prompt is None:
+            return self._not_asking()
+        state = self.position
+        field, part = self._field(state)
+        raw, _prefilled = self._current_raw(state)
+        if raw is None:
+            return Rejected("这一项还没有可以沿用的内容，请直接填写。", self.prompt)
+        if field.type == "select_multiple" and isinstance(raw, list):
+            try:
+                value = read_codes(field.choices, [str(c) for c in raw])
+            except Invalid as exc:
+                return Rejected(exc.message, self.prompt)
+            return self._store_and_advance(state, value)
+        if field.type == "confirm":
+            raw = "yes" if raw is True else "no"
+        return self._accept(state, str(raw))
+
+    def skip(self) -> Accepted | Rejected:
+        """Leave an optional question empty."""
+        prompt = self.prompt
+        if prompt is None:
+            return self._not_asking()
+        if not prompt.optional:
+            return Rejected(f"“{prompt.label}”必须填写，不能跳过。", prompt)
+        return self._store_and_advance(self.position, None)
+
+    def toggle(self, code: str) -> Prompt | None:
+        """Select or unselect one option of a multi-select question."""
+        prompt = self.prompt
+        if prompt is None or prompt.kind != "select_multiple":
+            return prompt
+        if code not in {c.code for c in prompt.choices}:
+            return prompt
+        selection = list(self._s["selection"] or [])
+        if code in selection:
+            selection.remove(code)
+        else:
+            selection.append(code)
+        order = [c.code for c in prompt.choices]
+        self._s["selection"] = sorted(selection, key=order.index)
+        return self.prompt
+
+    def finish_multi(self) -> Accepted | Rejected:
+        """Finish a multi-select question with the options toggled so far."""
+        prompt = self.prompt
+        if prompt is None:
+            return self._not_asking()
+        if prompt.kind != "select_multiple":
+            return Rejected("这一项不是多选题，请直接回答。", prompt)
+        selection = list(self._s["selection"] or [])
+        if not selection:
+            if prompt.optional:
+                return self.skip()
+            return Rejected(f"“{prompt.label}”请至少选择一项，选好后再点“完成”。", prompt)
+        return self._store_and_advance(self.position, selection)
+
+    # ------------------------------------------------------------------ moving
+
+    def back(self) -> Prompt | None:
+        """Return to the previously *asked* question (or the review)."""
+        if self.complete:
+            return None
+        history: list[str] = self._s["history"]
+        while history:
+            state = history.pop()
+            if state == self.position or state not in self.form.states or state == START:
+                continue
+            if self._state_relevant(state):
+                self._move(state)
+                return self.prompt
+        return self.prompt
+
+    def edit(self, name: str) -> Prompt:
+        """Jump to a question (``name`` or ``name.part``) from the summary; after it the
+        conversation asks whatever became required and returns to the review."""
+        if self.complete:
+            raise EngineError("the form is complete; reopen it first")
+        field_name, part = _split(name)
+        if not self.form.has_field(field_name) or self.form.field(field_name).stage != "main":
+            raise EngineError(f"no question {name!r} to edit")
+        field = self.form.field(field_name)
+        states = list(field.states)
+        if part is not None:
+            if name not in states:
+                raise EngineError(f"no question {name!r} to edit")
+            states = states[states.index(name) :]
+        if not self._state_relevant(states[0]):
+            raise EngineError(f"question {name!r} does not apply to this person")
+        self._s["history"].append(self.position)
+        self._s["revisit"] = True
+        self._s["reask"] = list(dict.fromkeys([*self._s["reask"], *states]))
+        self._move(states[0])
+        prompt = self.prompt
+        assert prompt is not None
+        return prompt
+
+    def proceed(self) -> Prompt | None | Rejected:
+        """From the review to the confirmation questions (confirmer, acknowledgement)."""
+        if not self.at_review:
+            return Rejected("请先回答完当前问题。", self.prompt)
+        missing = self.missing()
+        if missing:
+            labels = "、".join(self._label(n) for n in missing)
+            return Rejected(f"还有必填项没有填写：{labels}。请补充后再确认。", None)
+        open_warnings = [w for w in self.warnings() if w.code not in self._s["confirmed_warnings"]]
+        if open_warnings:
+            text = "；".join(w.message for w in open_warnings)
+            return Rejected(f"请先核对以下提示，确认无误或修改后再继续：{text}", None)
+        target = self._fire("proceed", REVIEW)
+        self._s["history"].append(REVIEW)
+        self._move(target)
+        return self.prompt
+
+    def reopen(self, fields: list[str] | None = None) -> Prompt | None:
+        """Open a returned record again: only ``fields`` are asked again (or the review is shown
+        when ``None``); after them the conversation returns to the review."""
+        names = list(fields or [])
+        states: list[str] = []
+        for name in names:
+            if not self.form.has_field(name) or self.form.field(name).stage != "main":
+                raise EngineError(f"no question {name!r} to reopen")
+            states.extend(s for s in self.form.field(name).states if self._state_relevant(s))
+        self._clear_acknowledgements()
+        self._s["revisit"] = True
+        self._s["history"] = [REVIEW] if states else []
+        self._s["reask"] = states
+        order = list(self.form.states)
+        self._move(min(states, key=order.index) if states else REVIEW)
+        return self.prompt
+
+    # ------------------------------------------------------------------ review
+
+    def summary(self) -> list[SummaryItem]:
+        """Every relevant answer of the main part, with the derived values after the ID."""
+        items: list[SummaryItem] = []
+        answers = self._s["answers"]
+        derived = self._derived()
+        for field in self.form.main_fields:
+            if field.type == "note" or field.name not in answers or not self._field_relevant(field):
+                continue
+            value = answers[field.name]
+            display = self.form.label_of(field.name, value) if value is not None else "（未填写）"
+            masked = display
+            if value is not None and field.type == "id_number":
+                masked = mask_id(str(value))
+            elif value is not None and field.type == "mobile":
+                masked = mask_mobile(str(value))
+            items.append(SummaryItem(field.name, field.label, display, True, masked))
+            if field.name == self.form.derive_from:
+                for key in DERIVED:
+                    if key in derived:
+                        shown = self.form.label_of(key, derived[key])
+                        items.append(SummaryItem(key, _DERIVED_LABELS[key], shown, False, shown))
+        return items
+
+    def warnings(self) -> list[ConsistencyWarning]:
+        """Soft consistency findings that apply to the current answers."""
+        scope = self._scope()
+        return [ConsistencyWarning(c.code, c.message) for c in self.form.checks if c.when(scope)]
+
+    def confirm_warnings(self) -> None:
+        """The person has looked at the current warnings and keeps the answers."""
+        confirmed = list(self._s["confirmed_warnings"])
+        confirmed.extend(w.code for w in self.warnings() if w.code not in confirmed)
+        self._s["confirmed_warnings"] = confirmed
+
+    def missing(self) -> list[str]:
+        """Required questions that apply but have no answer (人不漏项). The confirmation
+        questions count once the review is passed."""
+        past_review = self.position in self._final_states() or self.complete
+        result = []
+        for field in self.form.fields:
+            if field.type == "note" or (field.stage == "final" and not past_review):
+                continue
+            if field.stage == "final" and self.position in self._final_states():
+                if self.form.states.index(self.position) <= self.form.states.index(field.states[0]):
+                    continue
+            if self._field_relevant(field) and not self._field_complete(field):
+                result.append(field.name)
+        return result
+
+    def record(self) -> dict[str, Any]:
+        """The finished record: every relevant answer, the derived values, the collection date
+        (and 社区经办人 in investigator mode)."""
+        if not self.complete:
+            raise EngineError("the form is not complete yet")
+        record: dict[str, Any] = {}
+        answers = self._s["answers"]
+        for field in self.form.fields:
+            if field.type == "note" or not self._field_relevant(field):
+                continue
+            value = answers.get(field.name)
+            if isinstance(value, dict):
+                value = {k: v for k, v in value.items() if v is not None}
+            record[field.name] = copy.deepcopy(value)
+        record.update(self._derived())
+        record["collection_date"] = self._s["context"]["collection_date"]
+        if self.mode == "investigator":
+            record["community_worker"] = self._s["context"].get("investigator")
+        return record
+
+    def policy_notes(self) -> list[str]:
+        """Mobilisation texts (form-spec §4) that apply to this person."""
+        scope = self._scope()
+        return [note.text for note in self.form.notes if note.when(scope)]
+
+    # ------------------------------------------------------------------ internals: machine
+
+    def _fire(self, trigger: str, source: str) -> str:
+        model = _Walker(self)
+        machine = self.form.machine
+        with _machine_lock:
+            machine.add_model(model, initial=source)
+            try:
+                model.trigger(trigger)  # type: ignore[attr-defined]
+                return str(model.state)  # type: ignore[attr-defined]
+            finally:
+                machine.remove_model(model)
+
+    def _move(self, state: str) -> None:
+        self._s["position"] = state
+        self._s["selection"] = None
+        if state == REVIEW:
+            self._s["revisit"] = True
+            self._s["reask"] = []
+        field_name, part = _split(state)
+        if part is None and self.form.has_field(field_name):
+            field = self.form.field(field_name)
+            if field.type == "select_multiple":
+                raw, _ = self._current_raw(state)
+                self._s["selection"] = list(raw) if isinstance(raw, list) else []
+
+    def _final_states(self) -> tuple[str, ...]:
+        return tuple(s for f in self.form.final_fields for s in f.states)
+
+    # ------------------------------------------------------------------ internals: conditions
+
+    def _scope(self, current: Any = None, extra: Mapping[str, Any] | None = None) -> AnswerScope:
+        return AnswerScope(
+            self.form, self._s["answers"], self.mode, self.collection_date, current, extra
+        )
+
+    def _derived(self) -> dict[str, Any]:
+        return derived_values(self.form, self._s["answers"], self.collection_date)
+
+    def _field(self, state: str) -> tuple[Field, str | None]:
+        name, part = _split(state)
+        return self.form.field(name), part
+
+    def _field_relevant(self, field: Field) -> bool:
+        scope = self._scope()
+        return all(rule(scope) for rule in field.relevant)
+
+    def _state_relevant(self, state: str) -> bool:
+        if state in (START, REVIEW, COMPLETE):
+            return True
+        field, part = self._field(state)
+        if not self._field_relevant(field):
+            return False
+        if part is None or part == field.parts[0].name:
+            return True
+        return isinstance(self._s["answers"].get(field.name), dict)
+
+    def _state_answered(self, state: str) -> bool:
+        field, part = self._field(state)
+        value = self._s["answers"].get(field.name)
+        if part is None:
+            return field.name in self._s["answers"]
+        if part == field.parts[0].name:
+            return field.name in self._s["answers"]
+        return isinstance(value, dict) and part in value
+
+    def _state_pending(self, state: str) -> bool:
+        if not self._s["revisit"]:
+            return True
+        return state in self._s["reask"] or not self._state_answered(state)
+
+    def _required(self, state: str) -> bool:
+        field, part = self._field(state)
+        if field.required is None or not field.required(self._scope()):
+            return False
+        if part is None:
+            return True
+        value = self._s["answers"].get(field.name)
+        so_far = value if isinstance(value, dict) else {}
+        extra = {
+            "mainland": addr.is_mainland(so_far),
+            "local": addr.is_local(so_far, self.form.address),
+            "abroad": bool(so_far.get("province")) and not addr.is_mainland(so_far),
+        }
+        return bool(field.part(part).required(self._scope(extra=extra)))
+
+    def _field_complete(self, field: Field) -> bool:
+        value = self._s["answers"].get(field.name)
+        if field.type == "note":
+            return True
+        required = self._required(field.states[0])
+        if field.type != "address":
+            return not required or value not in (None, [], "")
+        if not isinstance(value, dict):
+            return not required
+        return all(
+            value.get(p.name) is not None or not self._required(f"{field.name}.{p.name}")
+            for p in field.parts
+        )
+
+    # ------------------------------------------------------------------ internals: answers
+
+    def _accept(self, state: str, text: str) -> Accepted | Rejected:
+        field, part = self._field(state)
+        so_far = self._s["answers"].get(field.name)
+        try:
+            value = read_answer(
+                field,
+                part,
+                text,
+                today=self.collection_date,
+                address_so_far=so_far if isinstance(so_far, dict) else None,
+                rules=self.form.address,
+            )
+        except Invalid as exc:
+            return Rejected(exc.message, self._prompt(state))
+        if field.constraint is not None and part is None and not field.constraint(self._scope(value)):
+            message = field.constraint_message or f"“{field.label}”的内容不符合要求，请核对。"
+            return Rejected(message, self._prompt(state))
+        return self._store_and_advance(state, value)
+
+    def _store_and_advance(self, state: str, value: Any) -> Accepted:
+        self._store(state, value)
+        self._s["reask"] = [s for s in self._s["reask"] if s != state]
+        self._drop_irrelevant()
+        self._s["history"].append(state)
+        target = self._fire("next", state)
+        self._move(target)
+        return Accepted(copy.deepcopy(value), self.prompt)
+
+    def _store(self, state: str, value: Any) -> None:
+        field, part = self._field(state)
+        answers = self._s["answers"]
+        before = copy.deepcopy(answers.get(field.name, _UNSET))
+        if part is None:
+            answers[field.name] = value
+        elif part == field.parts[0].name and value is None:
+            answers[field.name] = None  # the whole (optional) address is left empty
+        else:
+            current = answers.get(field.name)
+            current = dict(current) if isinstance(current, dict) else {}
+            if current.get(part, _UNSET) != value:
+                # Later parts depend on this one (a city list belongs to its province).
+                names = [p.name for p in field.parts]
+                for later in names[names.index(part) + 1 :]:
+                    current.pop(later, None)
+            current[part] = value
+            answers[field.name] = current
+        if field.stage == "main" and answers.get(field.name) != before:
+            self._clear_acknowledgements()
+
+    def _clear_acknowledgements(self) -> None:
+        for field in self.form.final_fields:
+            if field.type == "confirm":
+                self._s["answers"].pop(field.name, None)
+
+    def _drop_irrelevant(self) -> None:
+        answers = self._s["answers"]
+        changed = True
+        while changed:
+            changed = False
+            for field in self.form.fields:
+                if field.name in answers and not self._field_relevant(field):
+                    del answers[field.name]
+                    changed = True
+        self._s["reask"] = [s for s in self._s["reask"] if self._state_relevant(s)]
+
+    def _current_raw(self, state: str) -> tuple[Any, bool]:
+        """The value shown for confirmation and whether it is a prefill/default."""
+        field, part = self._field(state)
+        value = self._s["answers"].get(field.name)
+        if part is not None:
+            if isinstance(value, dict) and value.get(part) is not None:
+                return value[part], False
+            pre = self._s["prefill"].get(field.name)
+            same_so_far = all(
+                not isinstance(value, dict) or pre.get(p.name) == value.get(p.name)
+                for p in field.parts[: [q.name for q in field.parts].index(part)]
+            ) if isinstance(pre, dict) else False
+            if isinstance(pre, dict) and pre.get(part) and same_so_far:
+                return pre[part], True
+            return None, False
+        if value is not None and field.type != "note":
+            return (True if field.type == "confirm" else value), False
+        if field.name in self._s["answers"]:
+            return None, False  # skipped on purpose: nothing to confirm
+        pre = self._s["prefill"].get(field.name)
+        if pre:
+            return pre, True
+        if field.default is not None:
+            default = field.default(self._scope())
+            if default not in (None, "", []):
+                return default, True
+        return None, False
+
+    # ------------------------------------------------------------------ internals: prompts
+
+    def _prompt(self, state: str) -> Prompt:
+        field, part = self._field(state)
+        so_far = self._s["answers"].get(field.name)
+        so_far = so_far if isinstance(so_far, dict) else {}
+        raw, prefilled = self._current_raw(state)
+        current = None
+        if raw is not None:
+            current = str(raw) if part is not None else self.form.label_of(field.name, raw)
+        steps = [f for f in self.form.fields if f.type != "note" and self._field_relevant(f)]
+        step = next((i + 1 for i, f in enumerate(steps) if f.name == field.name), 0)
+        if part is not None:
+            spec = field.part(part)
+            hint = " ".join(h for h in (spec.hint, addr.part_hint(part, so_far, self.form.address)) if h)
+            return Prompt(
+                name=field.name,
+                part=part,
+                kind="address_part",
+                label=f"{field.label}：{spec.label}",
+                hint=hint or field.hint,
+                choices=list(addr.part_choices(part, so_far, self.form.address)),
+                allow_text=addr.part_allows_text(part, so_far, self.form.address),
+                optional=not self._required(state),
+                current=current,
+                step=step,
+                total=len(steps),
+                prefilled=prefilled,
+            )
+        choices: list[Choice] = list(field.choices)
+        if field.type == "confirm":
+            choices = [Choice("yes", "确认")]
+        return Prompt(
+            name=field.name,
+            part=None,
+            kind=field.type,
+            label=field.label,
+            hint=field.hint,
+            choices=choices,
+            allow_text=field.type not in ("select_one", "select_multiple", "confirm") or field.allow_text,
+            optional=field.type != "note" and not self._required(state),
+            current=current,
+            selected=frozenset(self._s["selection"] or ()),
+            step=step,
+            total=len(steps),
+            prefilled=prefilled,
+        )
+
+    def _label(self, name: str) -> str:
+        return self.form.field(name).label if self.form.has_field(name) else name
+
+    def _not_asking(self) -> Rejected:
+        if self.complete:
+            return Rejected("本表已经填写完成。", None)
+        return Rejected("请先核对汇总信息：确认无误请继续，需要修改请选择要修改的项目。", None)
+
+
+_UNSET: Any = object()
+
+
+def _clean_prefill(form: Form, prefill: Mapping[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in prefill.items():
+        if not form.has_field(name) or value in (None, "", [], {}):
+            continue
+        field = form.field(name)
+        if field.type == "address":
+            if isinstance(value, str):
+                value = addr.parse_text(value, form.address)
+            elif isinstance(value, Mapping):
+                value = {str(k): str(v) for k, v in value.items() if v}
+            else:
+                continue
+            if not value:
+                continue
+        elif field.type == "select_multiple":
+            value = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+        elif isinstance(value, bool):
+            pass
+        else:
+            value = str(value)
+        result[name] = value
+    return result
