@@ -1,7 +1,8 @@
 """Address questions: the parts, their choices, typed input and 说明4.
 
 An address answer is a dict of part name → text (``None`` for a skipped part), e.g.
-``{"province": "江苏省", "city": "苏州市", "district": "姑苏区", "road": "人民路", "number": "100"}``.
+``{"province": "江苏省", "city": "苏州市", "district": "姑苏区", "road": "人民路",
+"number": "100"}``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def format_address(value: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def part_choices(part: str, value: dict[str, Any] | None, rules: AddressRules) -> tuple[Choice, ...]:
+def part_choices(
+    part: str, value: dict[str, Any] | None, rules: AddressRules
+) -> tuple[Choice, ...]:
     """The choices offered for a part, given the parts answered before it."""
     value = value or {}
     if part == "province":
@@ -94,6 +97,8 @@ def read_part(part: str, text: str, value: dict[str, Any] | None, rules: Address
         raise Invalid(
             f"没有找到“{raw}”。中国内地请选择省份，港澳台请选择对应地区，国外请输入国家名称（如：日本）。"
         )
+    if part in ("province", "city", "district", "road") and len(raw) < 2:
+        raise Invalid("地名至少2个字，请填写完整的名称。")
     if choices and not part_allows_text(part, value, rules):
         names = "、".join(c.label for c in choices)
         raise Invalid(f"请从以下区（县）中选择：{names}。")

@@ -16,7 +16,6 @@ from typing import Any
 from flows import address as addr
 from flows.errors import EngineError
 from flows.inputs import read_answer, read_codes
-from flows.machine import pending_condition, relevant_condition
 from flows.model import COMPLETE, DERIVED, REVIEW, START, Choice, Field, Form
 from flows.results import Accepted, ConsistencyWarning, Prompt, Rejected, SummaryItem
 from flows.scope import AnswerScope, derived_values
@@ -162,7 +161,7 @@ class Conversation:
         if self.prompt is None:
             return self._not_asking()
         state = self.position
-        field, part = self._field(state)
+        field, _part = self._field(state)
         if field.type == "select_multiple" and not str(text).strip() and self._s["selection"]:
             return self.finish_multi()
         if not str(text).strip() and field.type != "note" and not self._required(state):
@@ -174,7 +173,7 @@ class Conversation:
         if self.prompt is None:
             return self._not_asking()
         state = self.position
-        field, part = self._field(state)
+        field, _part = self._field(state)
         raw, _prefilled = self._current_raw(state)
         if raw is None:
             return Rejected("这一项还没有可以沿用的内容，请直接填写。", self.prompt)
@@ -267,7 +266,7 @@ class Conversation:
         assert prompt is not None
         return prompt
 
-    def proceed(self) -> Prompt | None | Rejected:
+    def proceed(self) -> Prompt | Rejected | None:
         """From the review to the confirmation questions (confirmer, acknowledgement)."""
         if not self.at_review:
             return Rejected("请先回答完当前问题。", self.prompt)
@@ -339,15 +338,11 @@ class Conversation:
 
     def missing(self) -> list[str]:
         """Required questions that apply but have no answer (人不漏项). The confirmation
-        questions count once the review is passed."""
-        past_review = self.position in self._final_states() or self.complete
+        questions count once the form is complete."""
         result = []
         for field in self.form.fields:
-            if field.type == "note" or (field.stage == "final" and not past_review):
+            if field.type == "note" or (field.stage == "final" and not self.complete):
                 continue
-            if field.stage == "final" and self.position in self._final_states():
-                if self.form.states.index(self.position) <= self.form.states.index(field.states[0]):
-                    continue
             if self._field_relevant(field) and not self._field_complete(field):
                 result.append(field.name)
         return result
@@ -385,8 +380,8 @@ class Conversation:
         with _machine_lock:
             machine.add_model(model, initial=source)
             try:
-                model.trigger(trigger)  # type: ignore[attr-defined]
-                return str(model.state)  # type: ignore[attr-defined]
+                model.trigger(trigger)
+                return str(model.state)
             finally:
                 machine.remove_model(model)
 
@@ -493,7 +488,11 @@ class Conversation:
             )
         except Invalid as exc:
             return Rejected(exc.message, self._prompt(state))
-        if field.constraint is not None and part is None and not field.constraint(self._scope(value)):
+        if (
+            field.constraint is not None
+            and part is None
+            and not field.constraint(self._scope(value))
+        ):
             message = field.constraint_message or f"“{field.label}”的内容不符合要求，请核对。"
             return Rejected(message, self._prompt(state))
         return self._store_and_advance(state, value)
@@ -552,10 +551,14 @@ class Conversation:
             if isinstance(value, dict) and value.get(part) is not None:
                 return value[part], False
             pre = self._s["prefill"].get(field.name)
-            same_so_far = all(
-                not isinstance(value, dict) or pre.get(p.name) == value.get(p.name)
-                for p in field.parts[: [q.name for q in field.parts].index(part)]
-            ) if isinstance(pre, dict) else False
+            same_so_far = (
+                all(
+                    not isinstance(value, dict) or pre.get(p.name) == value.get(p.name)
+                    for p in field.parts[: [q.name for q in field.parts].index(part)]
+                )
+                if isinstance(pre, dict)
+                else False
+            )
             if isinstance(pre, dict) and pre.get(part) and same_so_far:
                 return pre[part], True
             return None, False
@@ -586,7 +589,9 @@ class Conversation:
         step = next((i + 1 for i, f in enumerate(steps) if f.name == field.name), 0)
         if part is not None:
             spec = field.part(part)
-            hint = " ".join(h for h in (spec.hint, addr.part_hint(part, so_far, self.form.address)) if h)
+            hint = " ".join(
+                h for h in (spec.hint, addr.part_hint(part, so_far, self.form.address)) if h
+            )
             return Prompt(
                 name=field.name,
                 part=part,
@@ -611,7 +616,8 @@ class Conversation:
             label=field.label,
             hint=field.hint,
             choices=choices,
-            allow_text=field.type not in ("select_one", "select_multiple", "confirm") or field.allow_text,
+            allow_text=field.type not in ("select_one", "select_multiple", "confirm")
+            or field.allow_text,
             optional=field.type != "note" and not self._required(state),
             current=current,
             selected=frozenset(self._s["selection"] or ()),

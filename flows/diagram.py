@@ -14,7 +14,10 @@ from flows.model import COMPLETE, REVIEW, START, Form
 
 def _conditions(form: Form) -> dict[str, tuple[frozenset[str], str]]:
     """state → (conjuncts that make it relevant, the text of its own condition)."""
-    result: dict[str, tuple[frozenset[str], str]] = {START: (frozenset(), ""), REVIEW: (frozenset(), "")}
+    result: dict[str, tuple[frozenset[str], str]] = {
+        START: (frozenset(), ""),
+        REVIEW: (frozenset(), ""),
+    }
     result[COMPLETE] = (frozenset(), "")
     for field in form.fields:
         terms: frozenset[str] = frozenset()

@@ -38,7 +38,12 @@ class FormError(Exception):
     """
 
     def __init__(
-        self, code: str, message: str, *, file: str | Path | None = None, question: str | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        question: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
@@ -46,7 +51,9 @@ class FormError(Exception):
         self.question = question
         super().__init__(self.__str__())
 
-    def with_place(self, *, file: str | Path | None = None, question: str | None = None) -> FormError:
+    def with_place(
+        self, *, file: str | Path | None = None, question: str | None = None
+    ) -> FormError:
         """Return the same error with the file and/or question filled in where still unknown."""
         return FormError(
             self.code,
@@ -56,7 +63,9 @@ class FormError(Exception):
         )
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, f"question {self.question}" if self.question else None) if p]
+        parts = [
+            p for p in (self.file, f"question {self.question}" if self.question else None) if p
+        ]
         parts.append(self.message)
         return ": ".join(parts)
 

@@ -16,6 +16,7 @@ and comparing ``None`` or values of different kinds for order is simply false.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -83,7 +84,9 @@ def tokenize(source: str) -> list[Token]:
         match = _TOKEN.match(source, pos)
         if match is None or match.end() == pos:
             col = pos + 1 + (len(source[pos:]) - len(source[pos:].lstrip()))
-            raise FormError("E_SYNTAX", f"expression {source!r}: unexpected character at column {col}")
+            raise FormError(
+                "E_SYNTAX", f"expression {source!r}: unexpected character at column {col}"
+            )
         kind = match.lastgroup or "op"
         text = match.group(kind)
         column = match.start(kind) + 1
@@ -181,7 +184,8 @@ class _Parser:
         found = repr(token.text) if token.kind != "end" else "the end"
         return FormError(
             "E_SYNTAX",
-            f"expression {self.source!r}: expected {expected} at column {token.column}, found {found}",
+            f"expression {self.source!r}: expected {expected} at column {token.column}, "
+            f"found {found}",
         )
 
     @property
@@ -289,6 +293,14 @@ def parse(source: str) -> Node:
 # ---------------------------------------------------------------- compilation
 
 
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _order(op: str, left: Any, right: Any) -> bool:
     # Ordering across kinds (or with an unanswered None) is "false", never an exception.
     if left is None or right is None or isinstance(left, bool) or isinstance(right, bool):
@@ -299,13 +311,7 @@ def _order(op: str, left: Any, right: Any) -> bool:
         or (isinstance(left, str) and isinstance(right, str))
     ):
         return False
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
+    return bool(_ORDER[op](left, right))
 
 
 def _contains(container: Any, item: Any) -> bool:
@@ -401,8 +407,10 @@ class Expression:
 
     def conjuncts(self) -> frozenset[str]:
         """The top-level ``and`` terms as text (used to prune diagram edges)."""
-        terms = self.tree.operands if isinstance(self.tree, BoolOp) and self.tree.op == "and" else (
-            self.tree,
+        terms = (
+            self.tree.operands
+            if isinstance(self.tree, BoolOp) and self.tree.op == "and"
+            else (self.tree,)
         )
         return frozenset(repr(t) for t in terms)
 

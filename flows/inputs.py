@@ -12,7 +12,21 @@ from flows.matching import match_choice, split_multi
 from flows.model import AddressRules, Choice, Field
 from flows.validators import Invalid
 
-YES_WORDS = {"yes", "y", "ok", "是", "是的", "确认", "确定", "同意", "好", "知悉", "已知悉", "1", "true"}
+YES_WORDS = {
+    "yes",
+    "y",
+    "ok",
+    "是",
+    "是的",
+    "确认",
+    "确定",
+    "同意",
+    "好",
+    "知悉",
+    "已知悉",
+    "1",
+    "true",
+}
 
 
 def read_answer(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import replace
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,9 @@ def load_form(path: str | Path) -> Form:
     try:
         stat = source.stat()
     except OSError as exc:
-        raise FormError("E_FILE", f"cannot read the form file ({exc.strerror})", file=source) from None
+        raise FormError(
+            "E_FILE", f"cannot read the form file ({exc.strerror})", file=source
+        ) from None
     key = (str(source.resolve()), stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
         cached = _cache.get(key)
@@ -112,7 +114,9 @@ class _Loader:
             raise self.fail("E_SCHEMA", "the file must be a mapping with 'form' and 'questions'")
         unknown = set(data) - _TOP_KEYS
         if unknown:
-            raise self.fail("E_UNKNOWN_KEY", f"unknown section(s): {', '.join(sorted(map(str, unknown)))}")
+            raise self.fail(
+                "E_UNKNOWN_KEY", f"unknown section(s): {', '.join(sorted(map(str, unknown)))}"
+            )
         header = self.mapping(data, "form", None)
         form_id = self.text(header, "id", None, where="form")
         version = header.get("version")
@@ -178,7 +182,13 @@ class _Loader:
         return value
 
     def text(
-        self, data: dict[str, Any], key: str, question: str | None, *, where: str = "", optional: bool = False
+        self,
+        data: dict[str, Any],
+        key: str,
+        question: str | None,
+        *,
+        where: str = "",
+        optional: bool = False,
     ) -> str:
         value = data.get(key)
         if value is None and optional:
@@ -208,10 +218,15 @@ class _Loader:
             choices = []
             for item in items:
                 if not isinstance(item, dict) or "name" not in item or "label" not in item:
-                    raise self.fail("E_MISSING_KEY", f"choice list '{list_name}': each choice needs name and label")
+                    raise self.fail(
+                        "E_MISSING_KEY",
+                        f"choice list '{list_name}': each choice needs name and label",
+                    )
                 code = str(item["name"])
                 if code in seen:
-                    raise self.fail("E_DUPLICATE_CHOICE", f"choice list '{list_name}' has '{code}' twice")
+                    raise self.fail(
+                        "E_DUPLICATE_CHOICE", f"choice list '{list_name}' has '{code}' twice"
+                    )
                 seen.add(code)
                 choices.append(Choice(code, str(item["label"])))
             self.choice_lists[str(list_name)] = tuple(choices)
@@ -224,17 +239,23 @@ class _Loader:
         local = self.mapping(data, "local", None)
         districts = self.text(local, "districts", None, where="address.local")
         if districts not in self.choice_lists:
-            raise self.fail("E_UNKNOWN_CHOICE_LIST", f"address.local: unknown choice list '{districts}'")
+            raise self.fail(
+                "E_UNKNOWN_CHOICE_LIST", f"address.local: unknown choice list '{districts}'"
+            )
         parts = []
         for item in self.sequence(data, "parts", None, required=True):
             if not isinstance(item, dict):
                 raise self.fail("E_SCHEMA", "address.parts: each part must be a mapping")
             name = self.text(item, "name", None, where="address.parts")
             if name not in PART_NAMES:
-                raise self.fail("E_BAD_NAME", f"address part '{name}' (known: {', '.join(PART_NAMES)})")
+                raise self.fail(
+                    "E_BAD_NAME", f"address part '{name}' (known: {', '.join(PART_NAMES)})"
+                )
             required = self.expression(item.get("required", False), f"address.{name}", "required")
             parts.append(
-                AddressPart(name, self.text(item, "label", name), str(item.get("hint") or ""), required)
+                AddressPart(
+                    name, self.text(item, "label", name), str(item.get("hint") or ""), required
+                )
             )
         if not parts or parts[0].name != "province":
             raise self.fail("E_SCHEMA", "address.parts must start with 'province'")
@@ -253,9 +274,13 @@ class _Loader:
         name = item.get("name")
         if not isinstance(name, str) or not name:
             label = item.get("label")
-            raise self.fail("E_MISSING_KEY", f"a question{f' ({label})' if label else ''} has no name")
+            raise self.fail(
+                "E_MISSING_KEY", f"a question{f' ({label})' if label else ''} has no name"
+            )
         if not _IDENT.fullmatch(name) or name in RESERVED or name in META_COLUMNS:
-            raise self.fail("E_BAD_NAME", f"'{name}' must be lower_case_with_underscores and not reserved", name)
+            raise self.fail(
+                "E_BAD_NAME", f"'{name}' must be lower_case_with_underscores and not reserved", name
+            )
         if name in self.names:
             raise self.fail("E_DUPLICATE_NAME", "the name is used twice", name)
         self.names.add(name)
@@ -265,7 +290,9 @@ class _Loader:
         if kind == "group":
             unknown = set(item) - _GROUP_KEYS
             if unknown:
-                raise self.fail("E_UNKNOWN_KEY", f"unknown key(s) {', '.join(sorted(unknown))}", name)
+                raise self.fail(
+                    "E_UNKNOWN_KEY", f"unknown key(s) {', '.join(sorted(unknown))}", name
+                )
             relevant = group_relevant
             if "relevant" in item:
                 relevant = (*group_relevant, self.expression(item["relevant"], name, "relevant"))
@@ -274,18 +301,25 @@ class _Loader:
                 self.read_item(child, stage, (*group, name), relevant)
             return
         if kind not in QUESTION_TYPES:
-            raise self.fail("E_UNKNOWN_TYPE", f"unknown type '{kind}' (known: group, {', '.join(QUESTION_TYPES)})", name)
+            raise self.fail(
+                "E_UNKNOWN_TYPE",
+                f"unknown type '{kind}' (known: group, {', '.join(QUESTION_TYPES)})",
+                name,
+            )
         unknown = set(item) - _QUESTION_KEYS
         if unknown:
             raise self.fail("E_UNKNOWN_KEY", f"unknown key(s) {', '.join(sorted(unknown))}", name)
         label = self.text(item, "label", name)
-        choice_list, choices = None, ()
+        choice_list: str | None = None
+        choices: tuple[Choice, ...] = ()
         if kind in ("select_one", "select_multiple"):
             choice_list = item.get("choices")
             if not choice_list:
                 raise self.fail("E_MISSING_KEY", f"a {kind} question needs 'choices'", name)
             if choice_list not in self.choice_lists:
-                raise self.fail("E_UNKNOWN_CHOICE_LIST", f"unknown choice list '{choice_list}'", name)
+                raise self.fail(
+                    "E_UNKNOWN_CHOICE_LIST", f"unknown choice list '{choice_list}'", name
+                )
             choices = self.choice_lists[choice_list]
         elif "choices" in item:
             raise self.fail("E_SCHEMA", f"a {kind} question takes no 'choices'", name)
@@ -294,12 +328,18 @@ class _Loader:
             relevant = (*group_relevant, self.expression(item["relevant"], name, "relevant"))
         fmt = item.get("format")
         if fmt is not None and fmt not in _FORMATS:
-            raise self.fail("E_SCHEMA", f"unknown format '{fmt}' (known: {', '.join(sorted(_FORMATS))})", name)
+            raise self.fail(
+                "E_SCHEMA", f"unknown format '{fmt}' (known: {', '.join(sorted(_FORMATS))})", name
+            )
         parts = item.get("parts")
         if parts is not None and (
-            kind != "address" or not isinstance(parts, list) or not all(p in PART_NAMES for p in parts)
+            kind != "address"
+            or not isinstance(parts, list)
+            or not all(p in PART_NAMES for p in parts)
         ):
-            raise self.fail("E_SCHEMA", f"'parts' is a list of {', '.join(PART_NAMES)} (address only)", name)
+            raise self.fail(
+                "E_SCHEMA", f"'parts' is a list of {', '.join(PART_NAMES)} (address only)", name
+            )
         self.fields.append(
             Field(
                 name=name,
@@ -309,7 +349,9 @@ class _Loader:
                 required=self.expression(item.get("required", False), name, "required"),
                 relevant=relevant,
                 constraint=(
-                    self.expression(item["constraint"], name, "constraint") if "constraint" in item else None
+                    self.expression(item["constraint"], name, "constraint")
+                    if "constraint" in item
+                    else None
                 ),
                 constraint_message=str(item.get("constraint_message") or ""),
                 choice_list=choice_list,
@@ -319,7 +361,9 @@ class _Loader:
                 max_length=self.length(item, "max_length", name),
                 format=fmt,
                 parts=tuple(AddressPart(p, p, "", compile_expression(False)) for p in parts or ()),
-                default=self.expression(item["default"], name, "default") if "default" in item else None,
+                default=self.expression(item["default"], name, "default")
+                if "default" in item
+                else None,
                 stage=stage,
                 group=group,
                 export_header=str(item.get("export_header") or label),
@@ -351,7 +395,9 @@ class _Loader:
     def read_export(self, data: Any, fields: tuple[Field, ...]) -> tuple[tuple[str, str], ...]:
         by_name = {f.name: f for f in fields}
         if data is None:
-            columns = [(f.name, f.export_header) for f in fields if f.type not in ("note", "confirm")]
+            columns = [
+                (f.name, f.export_header) for f in fields if f.type not in ("note", "confirm")
+            ]
             return (*columns, *((k, DERIVED_HEADERS[k]) for k in DERIVED), *META_COLUMNS.items())
         if not isinstance(data, list):
             raise self.fail("E_SCHEMA", "'export' must be a list of column names")
@@ -384,11 +430,15 @@ class _Loader:
         by_name = {f.name: f for f in fields}
         known = set(by_name) | set(RESERVED)
 
-        def check(expr: Expression, question: str, what: str, extra: Iterable[str] = (), dot: bool = False) -> None:
+        def check(
+            expr: Expression, question: str, what: str, extra: Iterable[str] = (), dot: bool = False
+        ) -> None:
             for missing in sorted(expr.names - known - set(extra)):
                 raise self.fail("E_UNKNOWN_FIELD", f"{what}: unknown field '{missing}'", question)
             if expr.uses_current and not dot:
-                raise self.fail("E_UNKNOWN_FIELD", f"{what}: '.' is only allowed in a constraint", question)
+                raise self.fail(
+                    "E_UNKNOWN_FIELD", f"{what}: '.' is only allowed in a constraint", question
+                )
             for node in expr.tree.walk():
                 self.check_codes(node, by_name, question, what)
 
@@ -420,7 +470,11 @@ class _Loader:
             values = other.items if isinstance(other, TupleNode) else (other,)
             codes = {c.code for c in target.choices}
             for value in values:
-                if isinstance(value, Literal) and isinstance(value.value, str) and value.value not in codes:
+                if (
+                    isinstance(value, Literal)
+                    and isinstance(value.value, str)
+                    and value.value not in codes
+                ):
                     raise self.fail(
                         "E_UNKNOWN_CHOICE",
                         f"{what}: '{value.value}' is not a choice of {side.name} "
@@ -436,7 +490,9 @@ class _Loader:
             for expr in (*f.relevant, f.required, f.default):
                 if expr is not None:
                     deps |= expr.names
-            graph[f.name] = {derive_from if d in DERIVED else d for d in deps if d in names or d in DERIVED}
+            graph[f.name] = {
+                derive_from if d in DERIVED else d for d in deps if d in names or d in DERIVED
+            }
         state: dict[str, int] = {}
         stack: list[str] = []
 
@@ -446,7 +502,9 @@ class _Loader:
             for dep in sorted(graph.get(node, ())):
                 if state.get(dep) == 1:
                     cycle = [*stack[stack.index(dep) :], dep]
-                    raise self.fail("E_CYCLE", "conditions depend on each other: " + " → ".join(cycle), dep)
+                    raise self.fail(
+                        "E_CYCLE", "conditions depend on each other: " + " → ".join(cycle), dep
+                    )
                 if dep not in state:
                     visit(dep)
             stack.pop()
@@ -467,7 +525,9 @@ def _with_parts(field: Field, address: AddressRules | None, path: Path) -> Field
     for name in wanted:
         if name not in by_name:
             raise FormError(
-                "E_SCHEMA", f"address part '{name}' is not in the address section", file=_display(path),
+                "E_SCHEMA",
+                f"address part '{name}' is not in the address section",
+                file=_display(path),
                 question=field.name,
             )
     return replace(field, parts=tuple(by_name[n] for n in wanted))

@@ -17,7 +17,7 @@ def _plain(text: str) -> str:
 
 
 def match_choice(choices: Sequence[Choice], text: str) -> Choice | None:
-    """The choice meant by ``text``: its code, its label, or a unique beginning / part of a label."""
+    """The choice meant by ``text``: its code, its label, or a unique beginning or part of one."""
     raw = text.strip()
     if not raw:
         return None

@@ -17,7 +17,13 @@ from babel import Locale
 # Municipalities: their "市（区、县）" column holds districts, not prefectures.
 _MUNICIPALITIES = {"11", "12", "31", "50"}
 _SPECIAL = (("81", "香港"), ("82", "澳门"), ("71", "台湾"))
-_SKIP_PREFECTURES = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "省直辖行政单位")
+_SKIP_PREFECTURES = (
+    "市辖区",
+    "县",
+    "省直辖县级行政区划",
+    "自治区直辖县级行政区划",
+    "省直辖行政单位",
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,9 @@ def cities(province_name: str) -> tuple[Place, ...]:
         if not sub or sub == "0000":
             continue
         is_prefecture = sub.endswith("00")
-        is_municipal_district = code in _MUNICIPALITIES and sub[:2] in ("01", "02") and not is_prefecture
+        is_municipal_district = (
+            code in _MUNICIPALITIES and sub[:2] in ("01", "02") and not is_prefecture
+        )
         if not (is_prefecture or is_municipal_district):
             continue
         name = _current_name(raw)

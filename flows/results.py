@@ -73,4 +73,4 @@ class ConsistencyWarning:
 
 
 # The contract's name; kept distinct from the built-in ``Warning`` inside this package.
-Warning = ConsistencyWarning  # noqa: A001
+Warning = ConsistencyWarning

@@ -57,7 +57,9 @@ def id_number(text: str, today: dt.date) -> str:
         raise Invalid("这是旧的15位号码，请填写现行的18位公民身份号码。")
     if len(number) != 18:
         raise Invalid(f"公民身份号码应为18位（最后一位可以是X），您输入了{len(number)}位。")
-    if not (number[:17].isascii() and number[:17].isdigit()) or not re.fullmatch(r"[0-9X]", number[17]):
+    if not (number[:17].isascii() and number[:17].isdigit()) or not re.fullmatch(
+        r"[0-9X]", number[17]
+    ):
         raise Invalid("公民身份号码前17位应全是数字，最后一位是数字或X。")
     if number[17] != ric.calc_check_digit(number):
         raise Invalid("公民身份号码的校验位（最后一位）不对，请逐位核对后重新输入。")
@@ -98,13 +100,18 @@ def mobile(text: str) -> str:
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
-        raise Invalid("手机号码只能包含数字（可带+86、空格或短横线），请填写11位手机号码。") from None
+        raise Invalid(
+            "手机号码只能包含数字（可带+86、空格或短横线），请填写11位手机号码。"
+        ) from None
     if number.country_code != 86:
         raise Invalid("请填写中国大陆的11位手机号码（+86）。")
     if not phonenumbers.is_valid_number(number):
         raise Invalid("手机号码不正确：应为以1开头的11位号码，如 138 0000 1234。")
     kind = phonenumbers.number_type(number)
-    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
         raise Invalid("这是固定电话号码，请填写11位手机号码。")
     return str(number.national_number)
 

@@ -22,7 +22,9 @@ _RENDERED = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``form check|diagram|walk``."""
-    parser = subparsers.add_parser("form", help="检查、绘制、试填采集表 (form check / diagram / walk)")
+    parser = subparsers.add_parser(
+        "form", help="检查、绘制、试填采集表 (form check / diagram / walk)"
+    )
     sub = parser.add_subparsers(dest="form_command", metavar="ACTION", required=True)
 
     check = sub.add_parser("check", help="validate a form file and print what it holds")
@@ -32,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diagram = sub.add_parser("diagram", help="draw the form's state machine")
     diagram.add_argument("file", nargs="?", type=Path, default=DEFAULT_FORM)
     diagram.add_argument(
-        "-o", "--output", help="file to write (.svg/.png/.pdf need Graphviz 'dot'; .dot/.mmd text; '-' stdout)"
+        "-o",
+        "--output",
+        help="file to write (.svg/.png/.pdf need Graphviz 'dot'; .dot/.mmd text; '-' stdout)",
     )
     diagram.add_argument("--format", choices=("auto", "dot", "mermaid"), default="auto")
     diagram.set_defaults(func=_diagram)
@@ -43,7 +47,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     walk.add_argument("--date", help="collection date YYYY-MM-DD (default: today)")
     walk.add_argument("--investigator", help="社区经办人 (investigator mode)")
     walk.add_argument(
-        "--prefill", action="append", default=[], metavar="FIELD=VALUE", help="roster value to confirm"
+        "--prefill",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="roster value to confirm",
     )
     walk.set_defaults(func=_walk)
 
@@ -60,16 +68,20 @@ def _check(args: argparse.Namespace) -> int:
     questions = [f for f in form.fields if f.type != "note"]
     print(f"{form.id} v{form.version}  {form.title}")
     print(f"  file: {args.file}")
-    print(f"  questions: {len(questions)} ({len(form.main_fields)} before the review, "
-          f"{len(form.final_fields)} after); machine states: {len(form.states)}")
+    print(
+        f"  questions: {len(questions)} ({len(form.main_fields)} before the review, "
+        f"{len(form.final_fields)} after); machine states: {len(form.states)}"
+    )
     lists = ", ".join(f"{name} ({len(items)})" for name, items in form.choice_lists.items())
     print(f"  choice lists: {len(form.choice_lists)}: {lists}")
     print("  branches:")
     for field in form.fields:
         if field.relevant:
             print(f"    {field.name}: {' and '.join(f'({r.source})' for r in field.relevant)}")
-    print(f"  consistency checks: {len(form.checks)}; policy notes: {len(form.notes)}; "
-          f"export columns: {len(form.export)}")
+    print(
+        f"  consistency checks: {len(form.checks)}; policy notes: {len(form.notes)}; "
+        f"export columns: {len(form.export)}"
+    )
     print("OK")
     return 0
 
@@ -87,11 +99,17 @@ def _diagram(args: argparse.Namespace) -> int:
     text = to_dot(form) if fmt == "dot" else to_mermaid(form)
     if suffix in _RENDERED:
         if not have_dot:
-            raise CliError(f"Graphviz 'dot' is not installed; cannot write {output} (try -o {Path(output).stem}.mmd)")
+            raise CliError(
+                f"Graphviz 'dot' is not installed; cannot write {output} "
+                f"(try -o {Path(output).stem}.mmd)"
+            )
         if fmt != "dot":
             raise CliError(f"{output}: pictures are drawn from DOT; drop --format mermaid")
         done = subprocess.run(
-            ["dot", f"-T{_RENDERED[suffix]}", "-o", output], input=text.encode(), capture_output=True, check=False
+            ["dot", f"-T{_RENDERED[suffix]}", "-o", output],
+            input=text.encode(),
+            capture_output=True,
+            check=False,
         )
         if done.returncode != 0:
             raise CliError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
@@ -122,13 +140,20 @@ class _Terminal:
 
     def show(self, prompt: Prompt) -> None:
         self.say()
-        self.say(f"[{prompt.step}/{prompt.total}] {prompt.label}" + ("（可跳过：-）" if prompt.optional else ""))
+        self.say(
+            f"[{prompt.step}/{prompt.total}] {prompt.label}"
+            + ("（可跳过：-）" if prompt.optional else "")
+        )
         if prompt.hint:
             self.say(f"  {prompt.hint}")
         if prompt.kind == "note":
             self.say("  （按回车继续）")
         for index, choice in enumerate(prompt.choices, 1):
-            mark = "[x] " if choice.code in prompt.selected else ("[ ] " if prompt.kind == "select_multiple" else "")
+            mark = (
+                "[x] "
+                if choice.code in prompt.selected
+                else ("[ ] " if prompt.kind == "select_multiple" else "")
+            )
             self.say(f"  {index}) {mark}{choice.label}")
         if prompt.kind == "select_multiple":
             self.say("  输入编号切换选择（可多个，用空格分开），空行完成")
@@ -197,7 +222,11 @@ class _Terminal:
         if line == "-":
             return conv.skip()
         numbers = line.split()
-        if prompt.choices and numbers and all(n.isdigit() and 1 <= int(n) <= len(prompt.choices) for n in numbers):
+        if (
+            prompt.choices
+            and numbers
+            and all(n.isdigit() and 1 <= int(n) <= len(prompt.choices) for n in numbers)
+        ):
             codes = [prompt.choices[int(n) - 1].code for n in numbers]
             if prompt.kind == "select_multiple":
                 for code in codes:
