@@ -517,8 +517,8 @@ class Conversation:
         else:
             current = answers.get(field.name)
             current = dict(current) if isinstance(current, dict) else {}
-            if current.get(part, _UNSET) != value:
-                # Later parts depend on this one (a city list belongs to its province).
+            if part in ("province", "city") and current.get(part, _UNSET) != value:
+                # The later parts belong to the old place (a city list belongs to its province).
                 names = [p.name for p in field.parts]
                 for later in names[names.index(part) + 1 :]:
                     current.pop(later, None)
