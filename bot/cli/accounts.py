@@ -1,0 +1,400 @@
+"""Accounts from the command line: ``canbao investigator|staff|token|invite``.
+
+Secrets (binding codes, API tokens) are printed exactly once, when made; only their hashes
+are stored, so they can never be shown again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli import CliError
+from bot.cli.db import add_database_option, database_url, with_sessions
+from bot.privacy import mask_phone
+from bot.settings import get_settings
+from storage.models import Community, StaffRole
+from storage.repositories import accounts as acc
+from storage.repositories import areas
+from storage.repositories import invites as inv
+from storage.repositories.actors import Actor
+from storage.repositories.errors import AccountError
+
+OPERATOR = Actor.system("命令行")
+INVITE_HEADERS = ("区", "街道", "社区", "户号", "姓名", "联系电话", "邀请码", "链接", "网页链接")
+
+
+def telegram_link(code: str) -> str:
+    """The Telegram deep link that opens the bot with ``code``."""
+    return f"https://t.me/{get_settings().bot_username}?start={code}"
+
+
+def web_link(code: str) -> str:
+    """The web chat link for ``code``."""
+    return f"{get_settings().public_url.rstrip('/')}/c/{code}"
+
+
+async def _communities(session: AsyncSession, paths: Sequence[str]) -> list[Community]:
+    found: list[Community] = []
+    for path in paths:
+        try:
+            community = await areas.find_community(session, path)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        if community is None:
+            raise CliError(f"社区 {path} 不存在（请先导入花名册，或检查 区/街道/社区 的写法）")
+        found.append(community)
+    return found
+
+
+async def _district_id(session: AsyncSession, name: str | None) -> int | None:
+    if name is None:
+        return None
+    district = await areas.find_district(session, name)
+    if district is None:
+        raise CliError(f"区 {name} 不存在（请先导入花名册，或检查名称）")
+    return district.id
+
+
+# ---------------------------------------------------------------------------------- investigator
+
+
+def _investigator_add(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, str, list[str]]:
+        async with sessions() as session, session.begin():
+            communities = await _communities(session, args.community)
+            paths = [c.path for c in communities]
+            try:
+                investigator, code = await acc.create_investigator(
+                    session, args.name, communities, mobile=args.mobile, actor=OPERATOR
+                )
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+            return investigator.id, code, paths
+
+    investigator_id, code, paths = with_sessions(database_url(args), work)
+    print(f"调查员 {args.name}（编号 {investigator_id}）已创建，负责：{'；'.join(paths)}")
+    print(f"一次性绑定码（只显示这一次，{acc.BINDING_CODE_TTL.days} 天内有效）：{code}")
+    print(f"绑定链接（在调查员的手机上打开）：{telegram_link(code)}")
+    return 0
+
+
+def _investigator_list(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session:
+            lines = []
+            for i in await acc.list_investigators(session):
+                state = "已停用" if i.revoked_at else ("已绑定" if i.telegram_user_id else "未绑定")
+                where = "；".join(c.path for c in i.communities)
+                lines.append(f"{i.id}\t{i.name}\t{mask_phone(i.mobile) or '-'}\t{state}\t{where}")
+            return lines
+
+    lines = with_sessions(database_url(args), work)
+    print("编号\t姓名\t手机\t状态\t社区")
+    print("\n".join(lines) if lines else "（暂无调查员）")
+    return 0
+
+
+def _investigator_revoke(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            investigator = await acc.get_investigator(session, args.id)
+            if investigator is None:
+                raise CliError(f"没有编号为 {args.id} 的调查员")
+            await acc.revoke_investigator(session, investigator, actor=OPERATOR, reason=args.reason)
+            return investigator.name
+
+    name = with_sessions(database_url(args), work)
+    print(f"调查员 {name}（编号 {args.id}）已停用")
+    return 0
+
+
+def _investigator_rebind(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            investigator = await acc.get_investigator(session, args.id)
+            if investigator is None:
+                raise CliError(f"没有编号为 {args.id} 的调查员")
+            try:
+                return await acc.reissue_binding_code(session, investigator, actor=OPERATOR)
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+
+    code = with_sessions(database_url(args), work)
+    print(f"新的一次性绑定码（只显示这一次，原绑定的 Telegram 账号已解除）：{code}")
+    print(f"绑定链接：{telegram_link(code)}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- staff
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CliError("标准输入中没有密码")
+        return password
+    if not sys.stdin.isatty():
+        raise CliError("不是在终端中运行：请用 --password-stdin 从标准输入提供密码")
+    first = getpass.getpass("密码：")
+    if first != getpass.getpass("再输入一次："):
+        raise CliError("两次输入的密码不一致")
+    return first
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session, session.begin():
+            district_id = None if args.city else await _district_id(session, args.district)
+            try:
+                await acc.create_staff(
+                    session,
+                    args.username,
+                    password,
+                    role=StaffRole(args.role),
+                    district_id=district_id,
+                    display_name=args.display_name,
+                    actor=OPERATOR,
+                )
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+
+    with_sessions(database_url(args), work)
+    scope = "全市" if args.city else args.district
+    role = "管理员" if args.role == "admin" else "审核员"
+    print(f"工作人员账号 {args.username} 已创建（{scope}，{role}）")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session:
+            return [
+                f"{s.username}\t{s.display_name or '-'}\t"
+                f"{s.district.name if s.district else '全市'}\t{s.role}\t"
+                f"{'启用' if s.active else '停用'}"
+                for s in await acc.list_staff(session)
+            ]
+
+    lines = with_sessions(database_url(args), work)
+    print("用户名\t姓名\t范围\t角色\t状态")
+    print("\n".join(lines) if lines else "（暂无工作人员账号）")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- token
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            district_id = await _district_id(session, args.district)
+            try:
+                _, secret = await acc.create_api_token(
+                    session, args.name, district_id=district_id, actor=OPERATOR
+                )
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+            return secret
+
+    secret = with_sessions(database_url(args), work)
+    print(f"API 令牌 {args.name} 已创建。令牌只显示这一次，请立即妥善保存：", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session:
+            return [
+                f"{t.name}\t{t.created_at:%Y-%m-%d}\t"
+                f"{t.last_used_at.strftime('%Y-%m-%d %H:%M') if t.last_used_at else '-'}\t"
+                f"{'已吊销' if t.revoked_at else '有效'}"
+                for t in await acc.list_api_tokens(session)
+            ]
+
+    lines = with_sessions(database_url(args), work)
+    print("名称\t创建\t最近使用(UTC)\t状态")
+    print("\n".join(lines) if lines else "（暂无令牌）")
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session, session.begin():
+            try:
+                await acc.revoke_api_token(session, args.name, actor=OPERATOR)
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+
+    with_sessions(database_url(args), work)
+    print(f"API 令牌 {args.name} 已吊销")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- invite
+
+
+def _write_private(path: Path, rows: list[list[str]]) -> None:
+    """Write the file readable by its owner only, atomically (no half-written list)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".invite-", suffix=path.suffix)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, 0o600)
+        if path.suffix.lower() == ".xlsx":
+            os.close(fd)
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet("邀请")
+            sheet.append(list(INVITE_HEADERS))
+            for row in rows:
+                sheet.append(row)
+            workbook.save(tmp)
+        else:
+            # UTF-8 with BOM: Excel on Chinese Windows opens it without garbling.
+            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(INVITE_HEADERS)
+                writer.writerows(rows)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _invite(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise CliError(f"{output.name}: 输出文件应为 .csv 或 .xlsx")
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, list[list[str]]]:
+        async with sessions() as session, session.begin():
+            scope: dict[str, int] = {}
+            try:
+                if args.community:
+                    community = (await _communities(session, [args.community]))[0]
+                    scope["community_id"] = community.id
+                elif args.street:
+                    street = await areas.find_street(session, args.street)
+                    if street is None:
+                        raise CliError(f"街道 {args.street} 不存在")
+                    scope["street_id"] = street.id
+                elif args.district:
+                    district_id = await _district_id(session, args.district)
+                    assert district_id is not None
+                    scope["district_id"] = district_id
+            except ValueError as exc:
+                raise CliError(str(exc)) from exc
+            created = await inv.ensure_invites(session, **scope)
+            rows = [
+                [
+                    person.community.street.district.name,
+                    person.community.street.name,
+                    person.community.name,
+                    person.household.number,
+                    person.name,
+                    person.mobile or "",
+                    invite.code,
+                    telegram_link(invite.code),
+                    web_link(invite.code),
+                ]
+                for invite, person in await inv.invites_for_export(session, **scope)
+            ]
+            return created, rows
+
+    created, rows = with_sessions(database_url(args), work)
+    if not rows:
+        raise CliError("所选范围内没有调查对象（请先导入花名册）")
+    _write_private(output, rows)
+    print(
+        f"已写入 {output}：{len(rows)} 人（本次新建邀请 {created} 个）。"
+        "文件含个人信息，仅限电话联系使用。"
+    )
+    return 0
+
+
+# -------------------------------------------------------------------------------------- register
+
+
+def register(subparsers: Any) -> None:
+    """Add ``canbao investigator``, ``staff``, ``token`` and ``invite``."""
+    investigator = subparsers.add_parser("investigator", help="调查员账号")
+    isub = investigator.add_subparsers(dest="investigator_command", metavar="ACTION", required=True)
+    add = isub.add_parser("add", help="新建调查员，输出一次性绑定码和链接")
+    add.add_argument("name", metavar="NAME", help="调查员姓名")
+    add.add_argument(
+        "--community",
+        action="append",
+        required=True,
+        metavar="区/街道/社区",
+        help="负责的社区（可重复），例如 姑苏区/平江街道/平江路社区",
+    )
+    add.add_argument("--mobile", help="调查员手机号码（可选）")
+    add.set_defaults(func=_investigator_add)
+    lst = isub.add_parser("list", help="列出调查员")
+    lst.set_defaults(func=_investigator_list)
+    revoke = isub.add_parser("revoke", help="停用调查员")
+    revoke.add_argument("id", type=int, metavar="ID", help="调查员编号（见 list）")
+    revoke.add_argument("--reason", help="原因（写入审计日志）")
+    revoke.set_defaults(func=_investigator_revoke)
+    rebind = isub.add_parser("rebind", help="重新生成绑定码（如更换手机）")
+    rebind.add_argument("id", type=int, metavar="ID", help="调查员编号（见 list）")
+    rebind.set_defaults(func=_investigator_rebind)
+    for p in (add, lst, revoke, rebind):
+        add_database_option(p)
+
+    staff = subparsers.add_parser("staff", help="工作人员（审核后台）账号")
+    ssub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    sadd = ssub.add_parser("add", help="新建工作人员账号（密码在终端输入，或 --password-stdin）")
+    sadd.add_argument("username", metavar="USERNAME")
+    scope = sadd.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--district", metavar="区", help="只能查看和处理这个区，例如 姑苏区")
+    scope.add_argument("--city", action="store_true", help="全市范围")
+    sadd.add_argument("--role", choices=[r.value for r in StaffRole], default="reviewer")
+    sadd.add_argument("--display-name", help="显示的姓名")
+    sadd.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    sadd.set_defaults(func=_staff_add)
+    slist = ssub.add_parser("list", help="列出工作人员账号")
+    slist.set_defaults(func=_staff_list)
+    for p in (sadd, slist):
+        add_database_option(p)
+
+    token = subparsers.add_parser("token", help="中心系统 API 令牌")
+    tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    tcreate = tsub.add_parser("create", help="新建令牌（只显示一次）")
+    tcreate.add_argument("name", metavar="NAME")
+    tcreate.add_argument("--district", metavar="区", help="只能读取这个区的数据（默认全市）")
+    tcreate.set_defaults(func=_token_create)
+    tlist = tsub.add_parser("list", help="列出令牌")
+    tlist.set_defaults(func=_token_list)
+    trevoke = tsub.add_parser("revoke", help="吊销令牌")
+    trevoke.add_argument("name", metavar="NAME")
+    trevoke.set_defaults(func=_token_revoke)
+    for p in (tcreate, tlist, trevoke):
+        add_database_option(p)
+
+    invite = subparsers.add_parser(
+        "invite",
+        help="生成邀请名单（CSV/XLSX）供电话联系",
+        description="为范围内尚无邀请的调查对象生成邀请码，并导出名单：" + "/".join(INVITE_HEADERS),
+    )
+    where = invite.add_mutually_exclusive_group()
+    where.add_argument("--district", metavar="区")
+    where.add_argument("--street", metavar="区/街道")
+    where.add_argument("--community", metavar="区/街道/社区")
+    invite.add_argument("-o", "--output", required=True, metavar="FILE", help="输出 .csv 或 .xlsx")
+    add_database_option(invite)
+    invite.set_defaults(func=_invite)
