@@ -40,8 +40,9 @@ def clean_name(text: str) -> str:
 
 
 def _region_known(code: str) -> bool:
-    # stdnum also demands that the region code was in force in the birth year; a code keeps
-    # its holder after a district is renamed or merged, so any code ever issued counts as known.
+    # stdnum also demands that the region code was in force in the birth year. A number is
+    # given at first registration (late ones get the code in force then) and kept when
+    # districts merge, so any code ever issued counts as known.
     results = numdb.get("cn/loc").info(code)
     return any(props.get("county") for _part, props in results)
 
