@@ -81,7 +81,9 @@ def walk(conv: Conversation, actions: Iterable[str | tuple[str, ...]]) -> list[s
     return visited
 
 
-def start(mode: str = "resident", prefill: dict[str, Any] | None = None, **context: Any) -> Conversation:
+def start(
+    mode: str = "resident", prefill: dict[str, Any] | None = None, **context: Any
+) -> Conversation:
     """A conversation on the shipped form, dated 2014-11-01."""
     from flows import load_default_form
 

@@ -28,7 +28,9 @@ SUZHOU_VALUE = {
 TAIL = [SKIP, PROCEED, KEEP, "确认"]  # no remarks, review, confirmer as proposed, acknowledgement
 
 
-def head(role: str = "本人", name: str = "张三", number: str = ADULT, mobile: str = "13800001234") -> list[Any]:
+def head(
+    role: str = "本人", name: str = "张三", number: str = ADULT, mobile: str = "13800001234"
+) -> list[Any]:
     return ["", role, name, number, mobile]
 
 
@@ -72,8 +74,20 @@ UNINSURED_CASES = [
         id="lapsed-flexible",
     ),
     pytest.param(
-        [*head(), "never", *SUZHOU, "单位就业", "苏州某某电子有限公司",
-         "江苏", "苏州", "工业园区", "星湖街", "328", "单位未参保", *TAIL],  # fmt: skip
+        [
+            *head(),
+            "never",
+            *SUZHOU,
+            "单位就业",
+            "苏州某某电子有限公司",
+            "江苏",
+            "苏州",
+            "工业园区",
+            "星湖街",
+            "328",
+            "单位未参保",
+            *TAIL,
+        ],
         record(
             insured_status="never",
             residence=SUZHOU_VALUE,
@@ -91,8 +105,20 @@ UNINSURED_CASES = [
         id="employed-suzhou-workplace-required",
     ),
     pytest.param(
-        [*head(number=STUDENT), "never", *SUZHOU, "在校（园）学生", "苏州某某职业技术学院",
-         "江苏省", "苏州市", "虎丘区", "科技城路", SKIP, "school_uninsured", *TAIL],  # fmt: skip
+        [
+            *head(number=STUDENT),
+            "never",
+            *SUZHOU,
+            "在校（园）学生",
+            "苏州某某职业技术学院",
+            "江苏省",
+            "苏州市",
+            "虎丘区",
+            "科技城路",
+            SKIP,
+            "school_uninsured",
+            *TAIL,
+        ],
         record(
             id_number=STUDENT,
             birth_date="1994-09-01",
@@ -112,8 +138,20 @@ UNINSURED_CASES = [
         id="student-suzhou",
     ),
     pytest.param(
-        [*head(), "never", "浙江省", "杭州市", SKIP, SKIP, SKIP, "单位就业", SKIP, SKIP,
-         "政策不了解", *TAIL],  # fmt: skip
+        [
+            *head(),
+            "never",
+            "浙江省",
+            "杭州市",
+            SKIP,
+            SKIP,
+            SKIP,
+            "单位就业",
+            SKIP,
+            SKIP,
+            "政策不了解",
+            *TAIL,
+        ],
         record(
             insured_status="never",
             residence={"province": "浙江省", "city": "杭州市"},
@@ -168,8 +206,21 @@ UNINSURED_CASES = [
         id="elderly",
     ),
     pytest.param(
-        ["", "监护人", "王小红", CHILD, SKIP, "王大明", PARENT, "139 0000 5678", "从未参保",
-         *SUZHOU, "学龄前", "政策不了解", *TAIL],  # fmt: skip
+        [
+            "",
+            "监护人",
+            "王小红",
+            CHILD,
+            SKIP,
+            "王大明",
+            PARENT,
+            "139 0000 5678",
+            "从未参保",
+            *SUZHOU,
+            "学龄前",
+            "政策不了解",
+            *TAIL,
+        ],
         record(
             filler_role="guardian",
             name="王小红",
@@ -204,20 +255,29 @@ def test_uninsured_branches(actions: list[Any], expected: dict[str, Any]) -> Non
 ELSEWHERE_CASES = [
     pytest.param(
         ["上海", "浦东", "离退休待遇", SKIP],
-        {"insured_place": {"province": "上海市", "city": "浦东新区"}, "pension": "retirement_benefit",
-         "medical": None},  # fmt: skip
+        {
+            "insured_place": {"province": "上海市", "city": "浦东新区"},
+            "pension": "retirement_benefit",
+            "medical": None,
+        },
         id="pension-only",
     ),
     pytest.param(
         ["江苏省", "南京市", SKIP, "居民医保"],
-        {"insured_place": {"province": "江苏省", "city": "南京市"}, "pension": None,
-         "medical": "resident"},  # fmt: skip
+        {
+            "insured_place": {"province": "江苏省", "city": "南京市"},
+            "pension": None,
+            "medical": "resident",
+        },
         id="medical-only",
     ),
     pytest.param(
         ["台湾", SKIP, "在职缴费", "职工医保"],
-        {"insured_place": {"province": "台湾"},
-         "pension": "employee_contrib", "medical": "employee"},  # fmt: skip
+        {
+            "insured_place": {"province": "台湾"},
+            "pension": "employee_contrib",
+            "medical": "employee",
+        },
         id="both-taiwan",
     ),
 ]
@@ -270,21 +330,40 @@ def test_abroad_parts_may_be_skipped_but_mainland_city_may_not() -> None:
 GUARDIAN_CASES = [
     pytest.param(
         ["", "本人", "李小刚", TEEN, SKIP, "李建国", ADULT, "13800001234", "从未参保"],
-        {"filler_role": "self", "name": "李小刚", "id_number": TEEN, "mobile": None,
-         "guardian_name": "李建国", "guardian_id_number": ADULT, "guardian_mobile": "13800001234"},  # fmt: skip
+        {
+            "filler_role": "self",
+            "name": "李小刚",
+            "id_number": TEEN,
+            "mobile": None,
+            "guardian_name": "李建国",
+            "guardian_id_number": ADULT,
+            "guardian_mobile": "13800001234",
+        },
         id="minor-filling-in-himself-still-needs-guardian",
     ),
     pytest.param(
         ["", "监护人", "赵某某", ADULT, "是", SKIP, "赵母", WOMAN, "13700001111", "从未参保"],
-        {"filler_role": "guardian", "name": "赵某某", "id_number": ADULT, "no_civil_capacity": "yes",
-         "mobile": None, "guardian_name": "赵母", "guardian_id_number": WOMAN,
-         "guardian_mobile": "13700001111"},  # fmt: skip
+        {
+            "filler_role": "guardian",
+            "name": "赵某某",
+            "id_number": ADULT,
+            "no_civil_capacity": "yes",
+            "mobile": None,
+            "guardian_name": "赵母",
+            "guardian_id_number": WOMAN,
+            "guardian_mobile": "13700001111",
+        },
         id="adult-without-civil-capacity",
     ),
     pytest.param(
         ["", "监护人", "赵某某", ADULT, "否", "13800001234", "从未参保"],
-        {"filler_role": "guardian", "name": "赵某某", "id_number": ADULT, "no_civil_capacity": "no",
-         "mobile": "13800001234"},  # fmt: skip
+        {
+            "filler_role": "guardian",
+            "name": "赵某某",
+            "id_number": ADULT,
+            "no_civil_capacity": "no",
+            "mobile": "13800001234",
+        },
         id="guardian-fills-for-capable-adult",
     ),
     pytest.param(
@@ -324,8 +403,23 @@ def test_adult_self_needs_mobile() -> None:
 
 def test_confirmer_default_depends_on_filler() -> None:
     agent = start()
-    walk(agent, ["", "指定代理人", "钱某", ADULT, "13800001234", "elsewhere", "上海市", "黄浦区",
-                 "离退休待遇", SKIP, SKIP, PROCEED])  # fmt: skip
+    walk(
+        agent,
+        [
+            "",
+            "指定代理人",
+            "钱某",
+            ADULT,
+            "13800001234",
+            "elsewhere",
+            "上海市",
+            "黄浦区",
+            "离退休待遇",
+            SKIP,
+            SKIP,
+            PROCEED,
+        ],
+    )
     assert agent.prompt is not None and agent.prompt.name == "confirmer_name"
     assert agent.prompt.current is None
     assert isinstance(agent.keep(), Rejected)
@@ -356,19 +450,45 @@ def test_investigator_not_collected(label: str, code: str) -> None:
 def test_investigator_collected_with_prefill() -> None:
     conv = start(
         "investigator",
-        prefill={"name": "周某", "id_number": ADULT, "mobile": "138-0000-1234",
-                 "residence": "江苏省苏州市姑苏区干将西路12号"},  # fmt: skip
+        prefill={
+            "name": "周某",
+            "id_number": ADULT,
+            "mobile": "138-0000-1234",
+            "residence": "江苏省苏州市姑苏区干将西路12号",
+        },
         investigator="社区员甲",
     )
-    walk(conv, ["已采集", "本人", KEEP, KEEP, KEEP, "从未参保", KEEP, KEEP, KEEP, KEEP, KEEP,
-                "无业", "无参保意愿", *TAIL])  # fmt: skip
+    walk(
+        conv,
+        [
+            "已采集",
+            "本人",
+            KEEP,
+            KEEP,
+            KEEP,
+            "从未参保",
+            KEEP,
+            KEEP,
+            KEEP,
+            KEEP,
+            KEEP,
+            "无业",
+            "无参保意愿",
+            *TAIL,
+        ],
+    )
     assert conv.record() == record(
         collection_status="collected",
         name="周某",
         confirmer_name="周某",
         insured_status="never",
-        residence={"province": "江苏省", "city": "苏州市", "district": "姑苏区",
-                   "road": "干将西路", "number": "12"},  # fmt: skip
+        residence={
+            "province": "江苏省",
+            "city": "苏州市",
+            "district": "姑苏区",
+            "road": "干将西路",
+            "number": "12",
+        },
         current_status="unemployed",
         uninsured_reasons=["unwilling"],
         community_worker="社区员甲",

@@ -26,7 +26,11 @@ choices:
 # code -> (replace this text of GOOD, with this), question expected in the error (or None)
 BAD: dict[str, tuple[str, str, str | None]] = {
     "E_YAML": ("form: {id: tiny", "form: [id: tiny", None),
-    "E_SCHEMA": ("  - {name: other, type: text, label: 其他, relevant: \"kind == 'b'\"}", "  - just text", None),
+    "E_SCHEMA": (
+        "  - {name: other, type: text, label: 其他, relevant: \"kind == 'b'\"}",
+        "  - just text",
+        None,
+    ),
     "E_MISSING_KEY": ("label: 类别, ", "", "kind"),
     "E_UNKNOWN_KEY": ("relevant: \"kind == 'b'\"", "relevent: \"kind == 'b'\"", "other"),
     "E_BAD_NAME": ("name: other", "name: age", "age"),
@@ -41,7 +45,7 @@ BAD: dict[str, tuple[str, str, str | None]] = {
     "E_ARITY": ("kind == 'b'", "answered(kind, other)", "other"),
     "E_CYCLE": (
         "label: 类别, required: true}",
-        "label: 类别, required: true, relevant: \"answered(other)\"}",
+        'label: 类别, required: true, relevant: "answered(other)"}',
         "kind",
     ),
 }
@@ -105,28 +109,65 @@ def test_shipped_form_loads_and_describes_the_paper_form() -> None:
     assert (form.id, form.version) == ("suzhou-canbao-2014", 1)
     assert form.title == "苏州市区全民社会保险登记信息采集表"
     names = [f.name for f in form.fields]
-    for required in ("name", "id_number", "mobile", "guardian_name", "guardian_id_number",
-                     "guardian_mobile", "collection_status", "not_collected_reason",
-                     "insured_status", "residence", "current_status", "workplace_name",
-                     "workplace_address", "uninsured_reasons", "insured_place", "pension",
-                     "medical", "remarks", "filler_role", "confirmer_name", "acknowledgement"):  # fmt: skip
+    for required in (
+        "name",
+        "id_number",
+        "mobile",
+        "guardian_name",
+        "guardian_id_number",
+        "guardian_mobile",
+        "collection_status",
+        "not_collected_reason",
+        "insured_status",
+        "residence",
+        "current_status",
+        "workplace_name",
+        "workplace_address",
+        "uninsured_reasons",
+        "insured_place",
+        "pension",
+        "medical",
+        "remarks",
+        "filler_role",
+        "confirmer_name",
+        "acknowledgement",
+    ):
         assert required in names
     assert [c.label for c in form.field("current_status").choices] == [
-        "学龄前", "在校（园）学生", "单位就业", "灵活就业", "无业", "务农", "参军", "服刑", "老年无待遇",
-    ]  # fmt: skip
+        "学龄前",
+        "在校（园）学生",
+        "单位就业",
+        "灵活就业",
+        "无业",
+        "务农",
+        "参军",
+        "服刑",
+        "老年无待遇",
+    ]
     assert len(form.field("uninsured_reasons").choices) == 6
     assert len(form.field("pension").choices) == 6
     assert [p.name for p in form.field("residence").parts] == [
-        "province", "city", "district", "road", "number",
-    ]  # fmt: skip
+        "province",
+        "city",
+        "district",
+        "road",
+        "number",
+    ]
     assert [p.name for p in form.field("insured_place").parts] == ["province", "city"]
 
 
 def test_export_columns_follow_the_paper_form() -> None:
     columns = load_default_form().export_columns()
     keys = [k for k, _ in columns]
-    assert keys[:7] == ["collection_status", "not_collected_reason", "name", "id_number",
-                        "birth_date", "sex", "age"]  # fmt: skip
+    assert keys[:7] == [
+        "collection_status",
+        "not_collected_reason",
+        "name",
+        "id_number",
+        "birth_date",
+        "sex",
+        "age",
+    ]
     assert dict(columns)["birth_date"] == "出生日期"
     assert dict(columns)["community_worker"] == "社区经办人"
     assert keys[-1] == "collection_date"

@@ -13,8 +13,23 @@ from flows import Accepted, Conversation, EngineError, Rejected, load_default_fo
 
 def reviewed_never() -> Conversation:
     conv = start()
-    walk(conv, [*head(), "从未参保", *SUZHOU, "单位就业", "某某科技有限公司",
-                "江苏", "苏州", "吴中区", "东吴北路", "1", "单位未参保", SKIP])  # fmt: skip
+    walk(
+        conv,
+        [
+            *head(),
+            "从未参保",
+            *SUZHOU,
+            "单位就业",
+            "某某科技有限公司",
+            "江苏",
+            "苏州",
+            "吴中区",
+            "东吴北路",
+            "1",
+            "单位未参保",
+            SKIP,
+        ],
+    )
     assert conv.at_review
     return conv
 
@@ -25,8 +40,13 @@ def test_changing_insured_status_drops_the_uninsured_section_and_asks_the_other(
     result = conv.answer("在外地参保")
     assert isinstance(result, Accepted)
     answers = conv.answers
-    for dropped in ("residence", "current_status", "workplace_name", "workplace_address",
-                    "uninsured_reasons"):  # fmt: skip
+    for dropped in (
+        "residence",
+        "current_status",
+        "workplace_name",
+        "workplace_address",
+        "uninsured_reasons",
+    ):
         assert dropped not in answers
     visited = walk(conv, ["上海市", "徐汇区", "其他缴费", SKIP])
     # Newly required questions are asked, then straight back to the review (remarks was answered).

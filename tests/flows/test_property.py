@@ -14,7 +14,19 @@ from flows import Conversation, Prompt, Rejected, load_default_form
 from flows.model import COMPLETE, DERIVED, REVIEW
 
 FORM = load_default_form()
-GARBAGE = ["", " ", "？？", "x", "0", "1234567", "０５１２-６５２２３３４４", "abc" * 80, "\u3000", "否", "是"]
+GARBAGE = [
+    "",
+    " ",
+    "？？",
+    "x",
+    "0",
+    "1234567",
+    "０５１２-６５２２３３４４",
+    "abc" * 80,
+    "\u3000",
+    "否",
+    "是",
+]
 AGES = [2, 10, 15, 16, 17, 30, 55, 70]
 
 
@@ -53,7 +65,9 @@ def check_invariants(conv: Conversation) -> None:
     if conv.complete:
         assert conv.missing() == []
         record = conv.record()
-        allowed = {f.name for f in FORM.fields} | set(DERIVED) | {"collection_date", "community_worker"}
+        allowed = (
+            {f.name for f in FORM.fields} | set(DERIVED) | {"collection_date", "community_worker"}
+        )
         assert set(record) <= allowed
         for field in FORM.fields:
             if field.type != "note" and conv._field_relevant(field):
@@ -64,8 +78,22 @@ def act(conv: Conversation, data: st.DataObject) -> Any:
     prompt = conv.prompt
     choice = data.draw(
         st.sampled_from(
-            ["good", "good", "good", "good", "garbage", "keep", "skip", "back", "edit", "toggle",
-             "finish", "proceed", "confirm", "restore"]  # fmt: skip
+            [
+                "good",
+                "good",
+                "good",
+                "good",
+                "garbage",
+                "keep",
+                "skip",
+                "back",
+                "edit",
+                "toggle",
+                "finish",
+                "proceed",
+                "confirm",
+                "restore",
+            ]
         )
     )
     if choice == "good" and prompt is not None:
@@ -106,7 +134,16 @@ def act(conv: Conversation, data: st.DataObject) -> Any:
 @given(data=st.data(), mode=st.sampled_from(["resident", "investigator"]))
 def test_random_sequences_keep_the_engine_valid(data: st.DataObject, mode: str) -> None:
     prefill = data.draw(
-        st.sampled_from([None, {"name": "张三", "mobile": "0512-65223344", "residence": "江苏省苏州市姑苏区人民路1号"}])
+        st.sampled_from(
+            [
+                None,
+                {
+                    "name": "张三",
+                    "mobile": "0512-65223344",
+                    "residence": "江苏省苏州市姑苏区人民路1号",
+                },
+            ]
+        )
     )
     conv = Conversation.start(
         FORM, mode=mode, prefill=prefill, context={"collection_date": COLLECTION_DATE}

@@ -38,7 +38,11 @@ def _full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
 
 
-X_ID = next(make_id("320508", "19900315", s) for s in range(1000) if make_id("320508", "19900315", s)[-1] == "X")
+X_ID = next(
+    make_id("320508", "19900315", s)
+    for s in range(1000)
+    if make_id("320508", "19900315", s)[-1] == "X"
+)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +105,16 @@ def test_future_is_relative_to_the_collection_date() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["13800001234", "+86 138 0000 1234", "+86-138-0000-1234", "0086 13800001234",
-     "138-0000-1234", "１３８００００１２３４", " 13800001234 ", "+8619912345678"],  # fmt: skip
+    [
+        "13800001234",
+        "+86 138 0000 1234",
+        "+86-138-0000-1234",
+        "0086 13800001234",
+        "138-0000-1234",
+        "１３８００００１２３４",
+        " 13800001234 ",
+        "+8619912345678",
+    ],
 )
 def test_valid_mobiles(typed: str) -> None:
     assert mobile(typed) in ("13800001234", "19912345678")
