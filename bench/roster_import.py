@@ -22,10 +22,10 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.roster import import_file  # noqa: E402
-from bot.synthetic import ROSTER_HEADERS, make_roster  # noqa: E402
-from storage.db import make_sessionmaker  # noqa: E402
-from storage.testing import temporary_database  # noqa: E402
+from bot.roster import import_file
+from bot.synthetic import ROSTER_HEADERS, make_roster
+from storage.db import make_sessionmaker
+from storage.testing import temporary_database
 
 
 def write_csv(rows: list[dict[str, str]], path: Path) -> None:
@@ -58,7 +58,9 @@ async def run(rows: int, pg: str | None, formats: list[str]) -> None:
                 sessions = make_sessionmaker(engine)
                 marks: dict[str, float] = {}
 
-                def progress(phase: str, done: int, total: int) -> None:
+                def progress(
+                    phase: str, done: int, total: int, marks: dict[str, float] = marks
+                ) -> None:
                     if done >= total:
                         marks[phase] = time.perf_counter()
 

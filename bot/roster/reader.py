@@ -86,7 +86,11 @@ def _read_xlsx(path: Path) -> RawTable:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
         raise RosterFileError(
-            RosterProblem(path.name, f"无法作为 Excel (.xlsx) 文件打开：{type(exc).__name__}")
+            RosterProblem(
+                path.name,
+                "无法作为 Excel (.xlsx) 文件打开：文件已损坏或不是 .xlsx 格式"
+                "（.xls 请先在 Excel 中另存为 .xlsx）",
+            )
         ) from exc
     try:
         sheet = workbook.worksheets[0]

@@ -1,0 +1,265 @@
+"""Importing roster files into the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.roster import RosterFileError, check_file, import_file
+from bot.synthetic import ROSTER_HEADERS, make_id_number
+from storage.models import Community, District, FilledBy, Household, Person, Record
+from storage.repositories import records as rec
+from storage.repositories.actors import Actor
+from storage.repositories.persons import find_person_by_id_number
+from tests.roster.conftest import write_csv, write_xlsx
+
+Rows = Callable[..., list[list[Any]]]
+TODAY = dt.date(2014, 10, 15)
+
+
+async def count(sessions: async_sessionmaker[AsyncSession], model: type[Any]) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def person_row(
+    id_number: str | float,
+    name: str = "林晓",
+    mobile: str = "13812345678",
+    household: str = "000001",
+    members: str = "",
+    community: str = "平江路社区",
+) -> list[Any]:
+    return [
+        "姑苏区",
+        "平江街道",
+        community,
+        household,
+        name,
+        id_number,
+        mobile,
+        "平江路1号",
+        members,
+    ]
+
+
+ID1 = make_id_number(dt.date(1984, 3, 1), "M", "320503", 1)
+ID2 = make_id_number(dt.date(1985, 7, 9), "F", "320503", 2)
+ID3 = make_id_number(dt.date(2013, 1, 2), "M", "320508", 3)
+
+
+async def test_good_csv_imports_everything(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "roster.csv",
+        [
+            [*person_row(ID1, members="李四(父) 13800001111; 王五(母)"), "一楼东"],
+            [*person_row(ID2.lower(), name="周静", mobile=""), ""],
+            [*person_row(ID3, name="王小宝", household="000002"), ""],
+        ],
+        headers=[*ROSTER_HEADERS, "备注"],
+    )
+    report = await import_file(path, sessions, today=TODAY)
+    assert report.ok and report.written is not None
+    assert report.extra_headers == ["备注"]
+    assert (report.written.persons_added, report.written.households_added) == (3, 2)
+    assert await count(sessions, District) == 1 and await count(sessions, Community) == 1
+    async with sessions() as s:
+        first = await find_person_by_id_number(s, ID1)
+        assert first is not None and first.on_roster
+        assert first.insured_members == [
+            {"姓名": "李四", "关系": "父", "联系电话": "13800001111"},
+            {"姓名": "王五", "关系": "母", "联系电话": ""},
+        ]
+        assert first.extra == {"备注": "一楼东"} and first.residence_address == "平江路1号"
+        second = await find_person_by_id_number(s, ID2)
+        assert second is not None and second.id_number == ID2 and second.mobile is None
+        assert second.household_id == first.household_id
+        district = await s.scalar(select(District))
+        assert district is not None and district.code == "320508"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+async def test_csv_encodings(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path, encoding: str
+) -> None:
+    # 䶮 is outside GBK: only GB18030 (not GBK/GB2312) can carry it.
+    path = write_csv(tmp_path / "r.csv", [person_row(ID1, name="王䶮")], encoding=encoding)
+    report = await import_file(path, sessions, today=TODAY)
+    assert report.ok, report.problems
+    async with sessions() as s:
+        person = await find_person_by_id_number(s, ID1)
+        assert person is not None and person.name == "王䶮"
+
+
+async def test_xlsx_good_file_with_numeric_mobile_and_household(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [["高新区", "狮山街道", "狮山社区", 17, "林晓", ID1, 13812345678, None, None]],
+    )
+    report = await import_file(path, sessions, today=TODAY)
+    assert report.ok, report.problems
+    async with sessions() as s:
+        person = await find_person_by_id_number(s, ID1)
+        assert person is not None and person.mobile == "13812345678"
+        household = await s.get(Household, person.household_id)
+        assert household is not None and household.number == "17"
+
+
+async def test_xlsx_numeric_id_cell_is_refused_and_nothing_imported(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [person_row(ID1), person_row(float(ID2[:17] + "0"), name="周静", household="000002")],
+    )
+    report = await import_file(path, sessions, today=TODAY)
+    assert not report.ok and report.written is None
+    assert len(report.problems) == 1
+    text = str(report.problems[0])
+    assert text.startswith("roster.xlsx: 第3行 公民身份号码 (F列): 被存成了数字")
+    assert await count(sessions, Person) == 0
+
+
+async def test_every_kind_of_bad_row_is_reported_with_place_and_nothing_written(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bad_check = ID1[:17] + ("0" if ID1[17] != "0" else "1")
+    rows = [
+        person_row(ID1),  # row 2: good
+        person_row(bad_check, household="2"),  # row 3
+        person_row("3.20508E+17", household="3"),  # row 4
+        person_row(ID1, household="4"),  # row 5: duplicate of row 2
+        person_row(ID2, name="", household="5"),  # row 6: missing name
+        person_row(ID3, mobile="0512-6523123", household="6"),  # row 7: landline
+        ["", "平江街道", "平江路社区", "7", "赵六", "1234", "", "", ""],  # row 8: two problems
+    ]
+    path = write_csv(tmp_path / "roster.csv", rows)
+    report = await import_file(path, sessions, today=TODAY)
+    assert not report.ok and report.written is None
+    lines = [str(p) for p in report.problems]
+    assert lines == [
+        "roster.csv: 第3行 公民身份号码 (F列): 校验位错误（最后一位与前17位不符），请核对号码",
+        "roster.csv: 第4行 公民身份号码 (F列): 被 Excel 存成了科学计数法（3.20508E+17），"
+        "末尾几位已丢失；请把该列设为“文本”格式，重新录入后再导入",
+        "roster.csv: 第5行 公民身份号码 (F列): 与第2行重复（同一人只能出现一次）",
+        "roster.csv: 第6行 姓名 (E列): 不能为空",
+        "roster.csv: 第7行 联系电话 (G列): 不是有效的大陆手机号码（应为11位，例如 13812345678）",
+        "roster.csv: 第8行 区 (A列): 不能为空",
+        "roster.csv: 第8行 公民身份号码 (F列): 应为18位（现为4位）",
+    ]
+    assert await count(sessions, Person) == 0 and await count(sessions, District) == 0
+
+
+def test_missing_and_duplicate_headers_are_file_problems(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", [["姑苏区", "林晓"]], headers=["区", "姓名"])
+    result = check_file(path, today=TODAY)
+    assert [str(p) for p in result.problems] == [
+        "r.csv: 缺少必需的列：街道、社区、户号、公民身份号码"
+        "（表头应在第一行：区、街道、社区、户号、姓名、公民身份号码）"
+    ]
+    path = write_csv(tmp_path / "d.csv", [], headers=[*ROSTER_HEADERS, "身份证号码"])
+    assert "表头 公民身份号码 出现了两次（F列和J列）" in str(check_file(path).problems[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("r.txt", b"x", "不支持的文件类型 .txt"),
+        ("r.csv", b"", "文件是空的"),
+        ("r.xlsx", b"not a zip", "无法作为 Excel (.xlsx) 文件打开"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(RosterFileError, match=re.escape(message)):
+        check_file(path)
+
+
+async def test_dry_run_writes_nothing(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "r.csv", [person_row(ID1)])
+    report = await import_file(path, sessions, dry_run=True, today=TODAY)
+    assert report.ok and report.written is None and report.rows == 1
+    assert await count(sessions, Person) == 0
+
+
+async def test_reimport_is_idempotent_and_update_never_touches_records(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    first = write_csv(tmp_path / "v1.csv", [person_row(ID1), person_row(ID2, name="周静")])
+    assert (await import_file(first, sessions, today=TODAY)).ok
+    again = await import_file(first, sessions, today=TODAY)
+    assert again.written is not None
+    assert (again.written.persons_added, again.written.persons_updated) == (0, 0)
+    assert again.written.persons_unchanged == 2 and again.written.households_added == 0
+
+    async with sessions() as s, s.begin():
+        person = await find_person_by_id_number(s, ID1)
+        assert person is not None
+        started = await rec.get_or_start_draft(
+            s,
+            person,
+            form_id="f",
+            form_version=1,
+            filled_by=FilledBy.resident,
+            state={"form_id": "f", "form_version": 1, "answers": {"name": "林晓"}},
+            actor=Actor.resident(1),
+        )
+        record_id, version = started.record.id, started.record.version
+
+    updated = write_csv(
+        tmp_path / "v2.csv",
+        [
+            person_row(ID1, mobile="13987654321", household="000009"),  # moved, new phone
+            person_row(ID2, name="周静", mobile=""),  # empty cell keeps the known phone
+            person_row(ID3, name="王小宝"),  # new person
+        ],
+    )
+    report = await import_file(updated, sessions, today=TODAY)
+    assert report.written is not None
+    assert (report.written.persons_added, report.written.persons_updated) == (1, 1)
+    assert report.written.persons_unchanged == 1
+    async with sessions() as s:
+        moved = await find_person_by_id_number(s, ID1)
+        kept = await find_person_by_id_number(s, ID2)
+        assert moved is not None and moved.mobile == "13987654321"
+        household = await s.get(Household, moved.household_id)
+        assert household is not None and household.number == "000009"
+        assert kept is not None and kept.mobile == "13812345678"
+        record = await s.get(Record, record_id)
+        assert record is not None and record.version == version
+        assert record.state["answers"] == {"name": "林晓"}
+        assert record.household_id != moved.household_id  # the record stays as collected
+
+
+async def test_ten_thousand_rows(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path, roster: Rows
+) -> None:
+    rows = roster(10_000, 42)
+    path = write_csv(tmp_path / "big.csv", rows)
+    seen: list[tuple[str, int, int]] = []
+    report = await import_file(
+        path, sessions, today=TODAY, progress=lambda p, d, t: seen.append((p, d, t))
+    )
+    assert report.ok and report.written is not None
+    assert report.written.persons_added == 10_000
+    assert await count(sessions, Person) == 10_000
+    assert await count(sessions, Household) == len({(r[2], r[3]) for r in rows})
+    # Progress was reported for each phase and finished at 100 %.
+    finished = {p for p, d, t in seen if d == t}
+    assert {"read", "check", "households", "compare", "insert"} <= finished
+    again = await import_file(path, sessions, today=TODAY)
+    assert again.written is not None and again.written.persons_unchanged == 10_000
