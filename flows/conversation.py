@@ -68,8 +68,10 @@ class Conversation:
         """Begin a new conversation.
 
         ``prefill``: roster values (name, id_number, mobile, residence as text or parts) shown
-        for confirmation. ``context``: ``collection_date`` (date or ISO text, default today) and
-        ``investigator`` (recorded as 社区经办人 in investigator mode).
+        for confirmation. ``context``: ``collection_date`` (date or ISO text, default today),
+        ``investigator`` (recorded as 社区经办人 in investigator mode) and ``reopen``: a list of
+        fields. With ``reopen`` the prefill is an earlier record's answers: they are taken as
+        answers (when still valid) and only the listed fields are asked again, then the review.
         """
         if mode not in MODES:
             raise EngineError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -84,7 +86,7 @@ class Conversation:
             "answers": {},
             "position": START,
             "history": [],
-            "prefill": _clean_prefill(form, prefill or {}),
+            "prefill": _clean_prefill(form, prefill or {}, keep_empty="reopen" in context),
             "context": {
                 "collection_date": when.isoformat()[:10],
                 "investigator": context.get("investigator") if mode == "investigator" else None,
@@ -95,6 +97,11 @@ class Conversation:
             "selection": None,
         }
         conversation = cls(form, state)
+        reopen = context.get("reopen")
+        if reopen is not None:
+            conversation._adopt_prefill()
+            conversation.reopen([str(name) for name in reopen])
+            return conversation
         conversation._move(conversation._fire("next", START))
         return conversation
 
@@ -543,6 +550,45 @@ class Conversation:
                     changed = True
         self._s["reask"] = [s for s in self._s["reask"] if self._state_relevant(s)]
 
+    def _adopt_prefill(self) -> None:
+        """Take prefilled values as answers, in form order, where they are valid and apply."""
+        prefill = self._s["prefill"]
+        for field in self.form.main_fields:
+            if field.name not in prefill or field.type == "note" or not self._field_relevant(field):
+                continue
+            raw = prefill[field.name]
+            if raw is None:
+                if not self._required(field.states[0]):
+                    self._s["answers"][field.name] = None  # left empty before, stays so
+                continue
+            try:
+                value = self._read_whole(field, raw)
+            except Invalid:
+                continue  # left unanswered: asked again after the reopened fields
+            if field.constraint is not None and not field.constraint(self._scope(value)):
+                continue
+            self._s["answers"][field.name] = value
+            self._drop_irrelevant()
+        self._s["revisit"] = True
+
+    def _read_whole(self, field: Field, raw: Any) -> Any:
+        if field.type == "select_multiple":
+            return read_codes(field.choices, [str(c) for c in raw] if isinstance(raw, list) else [])
+        if field.type != "address":
+            return read_answer(
+                field, None, str(raw), today=self.collection_date, address_so_far=None,
+                rules=self.form.address,
+            )  # fmt: skip
+        value: dict[str, Any] = {}
+        for part in field.parts:
+            text = raw.get(part.name) if isinstance(raw, dict) else None
+            if not text:
+                break  # this part and the ones after it are asked again
+            value[part.name] = addr.read_part(part.name, str(text), value, self.form.address)
+        if not value:
+            raise Invalid("no address")
+        return value
+
     def _current_raw(self, state: str) -> tuple[Any, bool]:
         """The value shown for confirmation and whether it is a prefill/default."""
         field, part = self._field(state)
@@ -638,10 +684,17 @@ class Conversation:
 _UNSET: Any = object()
 
 
-def _clean_prefill(form: Form, prefill: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_prefill(
+    form: Form, prefill: Mapping[str, Any], *, keep_empty: bool = False
+) -> dict[str, Any]:
+    # An earlier record (keep_empty) says "left empty" with None; a roster just lacks the value.
     result: dict[str, Any] = {}
     for name, value in prefill.items():
-        if not form.has_field(name) or value in (None, "", [], {}):
+        if not form.has_field(name):
+            continue
+        if value in (None, "", [], {}):
+            if keep_empty and value is None:
+                result[name] = None
             continue
         field = form.field(name)
         if field.type == "address":

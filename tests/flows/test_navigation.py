@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from flowkit import KEEP, PROCEED, SKIP, make_id, start, walk
+from flowkit import CONFIRM_WARNINGS, KEEP, PROCEED, SKIP, make_id, start, walk
 from test_branches import ADULT, CHILD, PARENT, SUZHOU, TAIL, head
 
 from flows import Accepted, Conversation, EngineError, Rejected, load_default_form
@@ -309,3 +309,78 @@ def test_duplicate_answer_after_restore_is_idempotent_per_state() -> None:
     first.answer(ADULT)
     second.answer(ADULT)
     assert first.state == second.state
+
+
+def test_start_a_returned_record_with_only_some_fields_reopened() -> None:
+    done = reviewed_never()
+    walk(done, [PROCEED, KEEP, "确认"])
+    previous = done.record()
+    conv = start(prefill=previous, reopen=["current_status"])
+    prompt = conv.prompt
+    assert prompt is not None and prompt.name == "current_status"
+    assert prompt.current == "单位就业"
+    # The workplace still applies (student), so it is not asked again: straight to the review.
+    visited = walk(conv, ["在校（园）学生"])
+    assert visited[-1] == "review"
+    assert conv.answers["workplace_name"] == "某某科技有限公司"
+    assert [w.code for w in conv.warnings()] == ["W_EMPLOYER_REASON"]
+    walk(conv, [CONFIRM_WARNINGS, PROCEED, KEEP, "确认"])
+    assert conv.record() == {**previous, "current_status": "student"}
+
+
+def test_start_reopen_asks_what_the_old_record_lacked() -> None:
+    partial = {
+        "filler_role": "self",
+        "name": "张三",
+        "id_number": ADULT,
+        "mobile": "138",  # invalid: asked again
+        "insured_status": "never",
+        "residence": {"province": "江苏省", "city": "苏州市"},
+    }
+    conv = start(prefill=partial, reopen=["name"])
+    assert conv.prompt is not None and conv.prompt.name == "name"
+    visited = walk(
+        conv, [KEEP, "13800001234", "姑苏区", "人民路", SKIP, "无业", "无参保意愿", SKIP]
+    )
+    assert visited[1:] == [
+        "mobile",
+        "residence.district",
+        "residence.road",
+        "residence.number",
+        "current_status",
+        "uninsured_reasons",
+        "remarks",
+        "review",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("阿依古丽•买买提", "阿依古丽·买买提"),
+        ("  王  小明 ", "王 小明"),
+        ("ＪＯＨＮ Smith", "JOHN Smith"),
+    ],
+)
+def test_names_are_normalised(typed: str, stored: str) -> None:
+    conv = start()
+    walk(conv, ["", "本人", typed])
+    assert conv.answers["name"] == stored
+
+
+@pytest.mark.parametrize("typed", ["张", "12345", "张三" * 16, "   "])
+def test_bad_names_are_refused(typed: str) -> None:
+    conv = start()
+    walk(conv, ["", "本人"])
+    result = conv.answer(typed)
+    assert isinstance(result, Rejected) and result.message
+    assert result.prompt is not None and result.prompt.name == "name"
+
+
+def test_remarks_are_bounded() -> None:
+    conv = start()
+    walk(conv, [*head(), "elsewhere", "上海", "黄浦", "离退休待遇", SKIP])
+    refused = conv.answer("很" * 201)
+    assert isinstance(refused, Rejected) and "200" in refused.message
+    walk(conv, ["很" * 200])
+    assert conv.at_review
