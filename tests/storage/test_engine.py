@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import make_engine
@@ -61,4 +61,4 @@ async def test_foreign_keys_enforced(engine: AsyncEngine) -> None:
 
     async with engine.connect() as conn:
         with pytest.raises(IntegrityError):
-            await conn.execute(Street.__table__.insert().values(district_id=999, name="x"))
+            await conn.execute(insert(Street).values(district_id=999, name="x"))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import AuditEvent, Channel, FilledBy, Outbox, RecordStatus
+from storage.models import AuditEvent, Channel, FilledBy, Outbox, Record, RecordStatus
 from storage.repositories import records as rec
 from storage.repositories.accounts import create_investigator
 from storage.repositories.actors import Actor
@@ -338,9 +338,7 @@ async def test_bulk_confirm_skips_flagged(
             ids.append(record.id)
         assert await rec.confirm_unflagged(s, ids, staff=staff) == [ids[0], ids[2]]
         statuses = (
-            await s.scalars(
-                select(rec.Record.status).where(rec.Record.id.in_(ids)).order_by(rec.Record.id)
-            )
+            await s.scalars(select(Record.status).where(Record.id.in_(ids)).order_by(Record.id))
         ).all()
         assert statuses == ["confirmed", "submitted", "confirmed"]
 
