@@ -1,4 +1,4 @@
-"""Helpers for the form-engine tests: synthetic ID numbers and scripted walks."""
+"""Building blocks of the form-engine tests: synthetic ID numbers and scripted walks."""
 
 from __future__ import annotations
 

@@ -368,8 +368,8 @@ GUARDIAN_CASES = [
     ),
     pytest.param(
         ["", "指定代理人", "钱某", ADULT, "13800001234", "从未参保"],
-        {"filler_role": "agent", "name": "钱某", "id_number": ADULT, "mobile": "13800001234"},
-        id="agent",
+        {"filler_role": "proxy", "name": "钱某", "id_number": ADULT, "mobile": "13800001234"},
+        id="proxy",
     ),
 ]
 
@@ -402,9 +402,9 @@ def test_adult_self_needs_mobile() -> None:
 
 
 def test_confirmer_default_depends_on_filler() -> None:
-    agent = start()
+    proxy = start()
     walk(
-        agent,
+        proxy,
         [
             "",
             "指定代理人",
@@ -420,11 +420,11 @@ def test_confirmer_default_depends_on_filler() -> None:
             PROCEED,
         ],
     )
-    assert agent.prompt is not None and agent.prompt.name == "confirmer_name"
-    assert agent.prompt.current is None
-    assert isinstance(agent.keep(), Rejected)
-    walk(agent, ["孙代理", "确认"])
-    assert agent.record()["confirmer_name"] == "孙代理"
+    assert proxy.prompt is not None and proxy.prompt.name == "confirmer_name"
+    assert proxy.prompt.current is None
+    assert isinstance(proxy.keep(), Rejected)
+    walk(proxy, ["孙代理", "确认"])
+    assert proxy.record()["confirmer_name"] == "孙代理"
 
 
 @pytest.mark.parametrize(
