@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "bot.cli.roster",
     "bot.cli.accounts",
     "bot.cli.run",
+    "bot.cli.demo",
 )
 
 

@@ -1,0 +1,56 @@
+"""Server-rendered HTML of the web chat: the page shell and its error pages."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.webchat.keys import JINJA
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates" / "webchat"
+STATIC_DIR = PACKAGE_DIR / "static" / "webchat"
+STATIC_PREFIX = "/c/_static"
+
+
+@lru_cache(maxsize=32)
+def _fingerprint(name: str, mtime_ns: int) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """The URL of a file of ``bot/static/webchat``, versioned so browsers never run stale code."""
+    path = STATIC_DIR / name
+    return f"{STATIC_PREFIX}/{name}?v={_fingerprint(name, path.stat().st_mtime_ns)}"
+
+
+def make_environment() -> jinja2.Environment:
+    """The templates of ``bot/templates/webchat``, HTML-escaped."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals["static_url"] = static_url
+    return env
+
+
+def render_page(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    """Render a template as a ``text/html`` response that no other site may frame."""
+    html = request.config_dict[JINJA].get_template(template).render(**context)
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

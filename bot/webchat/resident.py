@@ -1,0 +1,241 @@
+"""The resident's chat: ``/c/<invite code>`` and its JSON API under ``/c/<code>/api/``.
+
+Thin views: each request is one transaction that loads the invite, checks the cookie, resumes
+the record and runs one action through :mod:`bot.webchat.actions`; the state is saved after
+every step that changed it. Mutating requests carry the record ``version`` the page last saw,
+so a double tap or a second tab never applies an answer twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.webchat import cookies, store
+from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
+from bot.webchat.errors import ApiError, bad_request, out_of_order
+from bot.webchat.pages import render_page
+from bot.webchat.payload import check_same_origin, int_value, read_json, text_value
+from bot.webchat.present import conversation_view, mask_name
+from flows import EngineError, Form, mask_id
+from flows.validators import Invalid
+from flows.validators import id_number as check_id_number
+from storage.models import Invite, RecordStatus
+from storage.repositories import ConflictError, ReadOnlyError, TransitionError
+from storage.repositories.invites import MAX_FAILED_ATTEMPTS, VerifyOutcome, is_code_shaped
+
+RESIDENT_ACTIONS: dict[str, frozenset[str]] = {
+    **CONVERSATION_ACTIONS,
+    "submit": frozenset(),
+    "reopen": frozenset(),
+}
+STALE = "页面内容已过期，已为您显示最新进度，请接着填写。"
+LOCKED = "身份核对已连续出错 5 次，此链接已锁定。请联系社区工作人员核实身份后解锁。"
+NOT_FOUND = "链接无效：没有找到这份登记邀请。请核对短信中的链接，或联系社区工作人员。"
+
+
+
+# ---------------------------------------------------------------------------------- the page
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    """The chat page (everything else is fetched by its script)."""
+    code = request.match_info["code"]
+    async with request.config_dict[SESSIONMAKER]() as session:
+        invite = await store.load_invite(session, code)
+    if invite is None:
+        return render_page(request, "not_found.html", {"message": NOT_FOUND}, status=404)
+    return render_page(
+        request,
+        "chat.html",
+        {"mode": "resident", "api": f"/c/{invite.code}/api", "title": "全民参保登记"},
+    )
+
+
+# ---------------------------------------------------------------------------------- the API
+
+Work = Callable[[AsyncSession, Invite], Awaitable[web.StreamResponse]]
+
+
+async def _in_transaction(request: web.Request, work: Work) -> web.StreamResponse:
+    """Run ``work`` on the link's invite in one transaction (retried once on a start race)."""
+    code = request.match_info["code"]
+    if not is_code_shaped(code):
+        raise ApiError(404, NOT_FOUND)
+    for attempt in range(2):
+        try:
+            async with request.config_dict[SESSIONMAKER]() as session, session.begin():
+                invite = await store.load_invite(session, code)
+                if invite is None:
+                    raise ApiError(404, NOT_FOUND)
+                return await work(session, invite)
+        except ConflictError:
+            if attempt:
+                raise ApiError(409, "刚才有另一个页面也在填写这份登记，请刷新后继续。") from None
+    raise AssertionError("unreachable")
+
+
+def _identity_view(invite: Invite) -> dict[str, Any]:
+    person = invite.person
+    who = {"name": mask_name(person.name), "id": mask_id(person.id_number)}
+    if invite.locked_at is not None:
+        return {"stage": "locked", "person": who, "message": LOCKED}
+    return {
+        "stage": "identity",
+        "person": who,
+        "attempts_left": max(MAX_FAILED_ATTEMPTS - invite.failed_attempts, 0),
+    }
+
+
+async def _view(
+    request: web.Request, session: AsyncSession, invite: Invite
+) -> tuple[dict[str, Any], Any, Any]:
+    """The page's view of a verified chat, with the record and its conversation."""
+    form: Form = request.config_dict[FORM]
+    opened = await store.open_record(session, invite, form, today=dt.date.today())
+    record = opened.record
+    person = invite.person
+    view: dict[str, Any] = {
+        "person": {"name": mask_name(person.name), "id": mask_id(person.id_number)},
+        "version": record.version,
+        "reference": store.reference(record),
+        "status": str(record.status),
+        "status_text": store.STATUS_TEXT[record.status],
+        "notices": await store.take_notices(session, invite),
+    }
+    if opened.outcome == "duplicate":
+        when = opened.when.astimezone().strftime("%Y-%m-%d")
+        view.update(
+            stage="duplicate",
+            message=f"您的登记信息已由{opened.who}于 {when} 填写，无需重复登记。"
+            "如有疑问，请联系社区工作人员。",
+        )
+        return view, record, None
+    conv = store.conversation_of(record, form)
+    view.update(conversation_view(conv))
+    if record.status == RecordStatus.returned:
+        labels = [form.field(n).label for n in record.return_fields or [] if form.has_field(n)]
+        view["returned"] = {"comment": record.return_comment or "", "fields": labels}
+    if not record.editable:
+        view["stage"] = "confirmed" if record.status == RecordStatus.confirmed else "submitted"
+        view["prompt"] = None
+        view["can_back"] = False
+        view["policy_notes"] = conv.policy_notes() if conv.complete else []
+    return view, record, conv
+
+
+async def state(request: web.Request) -> web.StreamResponse:
+    """Where this chat stands: identity, the current question, the review, or the outcome."""
+    check_same_origin(request, request.config_dict[SETTINGS].public_url)
+
+    async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
+        if not cookies.is_verified(request, invite):
+            return web.json_response({"view": _identity_view(invite)})
+        view, _record, _conv = await _view(request, session, invite)
+        return web.json_response({"view": view})
+
+    return await _in_transaction(request, work)
+
+
+async def identity(request: web.Request) -> web.StreamResponse:
+    """Prove who this is by the 公民身份号码 on the roster; five wrong answers lock the link."""
+    check_same_origin(request, request.config_dict[SETTINGS].public_url)
+    data = await read_json(request, {"id_number"})
+    typed = text_value(data, "id_number").strip()
+    if not typed:
+        raise bad_request("请输入登记对象的18位公民身份号码。")
+    try:
+        check_id_number(typed, dt.date.today())
+    except Invalid as exc:
+        # A number that cannot be anyone's is a typo, not a guess: it does not count.
+        raise ApiError(422, exc.message) from None
+
+    async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
+        if cookies.is_verified(request, invite):
+            view, _record, _conv = await _view(request, session, invite)
+            return web.json_response({"view": view})
+        result = await store.prove_identity(session, invite, typed)
+        if result.outcome == VerifyOutcome.locked:
+            return web.json_response(
+                {"error": LOCKED, "view": _identity_view(invite)}, status=423
+            )
+        if result.outcome == VerifyOutcome.wrong:
+            return web.json_response(
+                {
+                    "error": f"公民身份号码与登记信息不符，请核对后重新输入（还可以再试 "
+                    f"{result.attempts_left} 次）。",
+                    "view": _identity_view(invite),
+                },
+                status=403,
+            )
+        view, _record, _conv = await _view(request, session, invite)
+        response = web.json_response({"view": view})
+        cookies.remember(request, response, invite)
+        return response
+
+    return await _in_transaction(request, work)
+
+
+async def action(request: web.Request) -> web.StreamResponse:
+    """One step: answer, keep, skip, toggle, finish, back, edit, confirm_warnings, proceed,
+    submit or reopen; the body carries ``version`` and the action's own fields."""
+    name = request.match_info["action"]
+    if name not in RESIDENT_ACTIONS:
+        raise ApiError(404, "无法识别的操作。")
+    check_same_origin(request, request.config_dict[SETTINGS].public_url)
+    data = await read_json(request, RESIDENT_ACTIONS[name] | {"version"})
+    version = int_value(data, "version")
+
+    async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
+        if not cookies.is_verified(request, invite):
+            return web.json_response(
+                {"error": "请先核对身份。", "view": _identity_view(invite)}, status=401
+            )
+        view, record, conv = await _view(request, session, invite)
+        if conv is None:
+            raise out_of_order(view["message"], view=view)
+        if record.version != version:
+            raise out_of_order(STALE, view=view)
+        if not record.editable:
+            raise out_of_order(f"{store.STATUS_TEXT[record.status]}，暂不能修改。", view=view)
+        error: str | None = None
+        message: str | None = None
+        try:
+            if name == "submit":
+                if not conv.complete:
+                    raise out_of_order("还没有填完，请先回答完所有问题并确认。", view=view)
+                await store.submit(session, invite, record, conv)
+                message = f"提交成功！登记编号 {store.reference(record)}。社保经办机构审核后会通知您。"
+            elif name == "reopen":
+                if record.status != RecordStatus.returned or not conv.complete:
+                    raise out_of_order("现在不需要重新打开表格。", view=view)
+                try:
+                    conv.reopen(list(record.return_fields or []))
+                except EngineError:
+                    conv.reopen(None)
+                await store.save(session, invite, record, conv)
+            else:
+                outcome = apply_action(conv, name, data)
+                error = outcome.error
+                if outcome.changed:
+                    await store.save(session, invite, record, conv)
+        except (ReadOnlyError, TransitionError) as exc:
+            raise out_of_order(str(exc), view=view) from None
+        except ApiError as exc:
+            exc.extra.setdefault("view", view)
+            raise
+        fresh, _record, _conv = await _view(request, session, invite)
+        fresh["notices"] = view["notices"] + fresh["notices"]
+        body: dict[str, Any] = {"view": fresh}
+        if error:
+            body["error"] = error
+        if message:
+            body["message"] = message
+        return web.json_response(body)
+
+    return await _in_transaction(request, work)
