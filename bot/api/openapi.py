@@ -1,0 +1,263 @@
+"""The OpenAPI 3.1 description of ``/api/v1`` (kept by hand next to the handlers; a test checks
+that its paths and the registered routes agree)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+router = web.RouteTableDef()
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_AREA_PARAMS = [
+    {"name": n, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+    for n in ("district_id", "street_id", "community_id")
+]
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {
+    "400": _json(_ERROR, "参数错误"),
+    "401": _json(_ERROR, "缺少或无效的访问令牌"),
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "全民参保登记 信息采集 API",
+        "version": "1.0.0",
+        "description": (
+            "供中心系统读取已提交、已退回、已确认的登记记录及采集进度。区级令牌只能读取本区数据。"
+            "时间均为带时区的 ISO 8601。"
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/records": {
+            "get": {
+                "operationId": "listRecords",
+                "summary": "列出某一时间之后有变动的记录（分页）",
+                "parameters": [
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "format": "date-time"},
+                        "description": "只返回此时间之后变动的记录",
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "上一页返回的 next_cursor",
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "submitted、returned、confirmed，可用逗号分隔多个",
+                    },
+                    *_AREA_PARAMS,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["records", "next_cursor"],
+                            "properties": {
+                                "records": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Record"},
+                                },
+                                "next_cursor": {"type": ["string", "null"]},
+                            },
+                        },
+                        "按变动时间排序的记录；next_cursor 为 null 表示已是最后一页",
+                    ),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/records/{record_id}": {
+            "get": {
+                "operationId": "getRecord",
+                "summary": "读取一条记录",
+                "parameters": [
+                    {
+                        "name": "record_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Record"}, "记录"),
+                    "404": _json(_ERROR, "不存在、尚未提交或不在令牌范围内"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/progress": {
+            "get": {
+                "operationId": "getProgress",
+                "summary": "某一区域及其下级区域的采集进度",
+                "parameters": [
+                    {
+                        "name": "level",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["city", "district", "street", "community"],
+                            "default": "city",
+                        },
+                    },
+                    {
+                        "name": "id",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer"},
+                        "description": "区、街道或社区的编号（level 不是 city 时必填）",
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["area", "children"],
+                            "properties": {
+                                "area": {"$ref": "#/components/schemas/Progress"},
+                                "children": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Progress"},
+                                },
+                            },
+                        },
+                        "进度",
+                    ),
+                    "404": _json(_ERROR, "区域不存在或不在令牌范围内"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "本说明文档",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1 文档"}},
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "canbao token create NAME 生成的令牌",
+            }
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "Record": {
+                "type": "object",
+                "required": ["id", "status", "area", "person", "answers", "updated_at"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["submitted", "returned", "confirmed"]},
+                    "filled_by": {"type": "string", "enum": ["resident", "investigator"]},
+                    "form": {
+                        "type": "object",
+                        "properties": {"id": {"type": "string"}, "version": {"type": "integer"}},
+                    },
+                    "revision": {"type": "integer"},
+                    "area": {
+                        "type": "object",
+                        "properties": {
+                            "district_id": {"type": "integer"},
+                            "district": {"type": "string"},
+                            "street": {"type": "string"},
+                            "community": {"type": "string"},
+                            "household": {"type": "string"},
+                        },
+                    },
+                    "person": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "id_number": {"type": "string"},
+                            "on_roster": {"type": "boolean"},
+                        },
+                    },
+                    "investigator": {"type": ["string", "null"]},
+                    "flags": {"type": "array", "items": {"type": "string"}},
+                    "duplicate_attempts": {"type": "integer"},
+                    "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+                    "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "enrolment": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "insurance": {"type": "string"},
+                        },
+                    },
+                    "return_comment": {"type": ["string", "null"]},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "answers": {
+                        "type": "object",
+                        "description": "表格答案（代码），含 birth_date、sex、age 等推导值",
+                    },
+                    "labels": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "答案的中文显示文字",
+                    },
+                },
+            },
+            "Progress": {
+                "type": "object",
+                "properties": {
+                    "level": {"type": "string"},
+                    "id": {"type": ["integer", "null"]},
+                    "name": {"type": "string"},
+                    "target": {"type": "integer"},
+                    "households": {"type": "integer"},
+                    "households_visited": {"type": "integer"},
+                    "drafts": {"type": "integer"},
+                    "submitted": {"type": "integer"},
+                    "returned": {"type": "integer"},
+                    "confirmed": {"type": "integer"},
+                    "collected": {"type": "integer"},
+                    "not_collected": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer"},
+                    },
+                    "collection_rate": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+
+
+@router.get("/openapi.json", name="api_openapi")
+async def openapi(request: web.Request) -> web.Response:
+    """The description above (no token needed)."""
+    return web.json_response(SPEC)

@@ -1,0 +1,184 @@
+"""One record: answers, flags, history, audit trail; confirm, return, mobilisation follow-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bot.appkeys import FORM, SESSIONMAKER
+from bot.console import present
+from bot.console.auth import current_staff
+from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
+from bot.console.flash import flash, pop_flashes
+from bot.console.sessions import csrf_token
+from storage import reporting
+from storage.models import Record, RecordStatus
+from storage.repositories import StorageError
+from storage.repositories.records import confirm, mark_enrolled, return_record
+
+router = web.RouteTableDef()
+
+# Insurance a mobilised person may have enrolled in (the notice's §5 policies).
+ENROLL_OPTIONS = (
+    "职工养老保险（单位参保）",
+    "职工医疗保险（单位参保）",
+    "职工养老保险（灵活就业人员）",
+    "职工医疗保险（灵活就业人员）",
+    "居民养老保险",
+    "居民医疗保险",
+)
+MAX_COMMENT = 500
+
+
+def _record_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["record_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def _version(form: Any) -> int | None:
+    try:
+        return int(str(form.get("version")))
+    except (TypeError, ValueError):
+        return None
+
+
+def _back(request: web.Request, record_id: int) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(request.app.router["console_record"].url_for(record_id=str(record_id)))
+
+
+async def _load(request: web.Request, db: Any, record_id: int) -> reporting.RecordDetail:
+    staff = current_staff(request)
+    detail = await reporting.record_detail(db, staff.district_id, record_id)
+    if detail is None:
+        # Out of scope looks exactly like "does not exist": existence must not leak.
+        raise web.HTTPNotFound()
+    return detail
+
+
+@router.get(r"/records/{record_id:\d+}", name="console_record")
+async def record_page(request: web.Request) -> web.Response:
+    """The record page."""
+    staff = current_staff(request)
+    record_id = _record_id(request)
+    async with request.config_dict[SESSIONMAKER]() as db:
+        detail = await _load(request, db, record_id)
+    record = detail.record
+    latest = detail.revisions[-1] if detail.revisions else None
+    source = latest or record
+    form = present.form_for(request.config_dict[FORM], source.form_id, source.form_version)
+    answers = latest.answers if latest else dict(record.state.get("answers", {}))
+    history = []
+    for before, after in zip([None, *detail.revisions], detail.revisions, strict=False):
+        diff = present.changes(form, before.answers, after.answers) if before else []
+        history.append((after, diff))
+    session = await get_session(request)
+    context = {
+        "staff": staff,
+        "csrf": csrf_token(session),
+        "flashes": pop_flashes(session),
+        "d": detail,
+        "r": record,
+        "lines": present.answer_lines(form, answers),
+        "flags": present.flag_texts(form, record),
+        "history": list(reversed(history)),
+        "events": [(e, present.event_summary(e)) for e in detail.events],
+        "returnable": present.returnable_fields(form, answers),
+        "status_labels": STATUS_LABELS,
+        "filled_by_labels": FILLED_BY_LABELS,
+        "enroll_options": ENROLL_OPTIONS,
+        "today": dt.datetime.now(reporting.CHINA_TZ).date().isoformat(),
+        "can_review": record.status == RecordStatus.submitted,
+        "can_enroll": record.status in (RecordStatus.submitted, RecordStatus.confirmed),
+    }
+    return aiohttp_jinja2.render_template("console/record.html", request, context)
+
+
+async def _act(request: web.Request, action: str) -> web.Response:
+    staff = current_staff(request)
+    record_id = _record_id(request)
+    form = await request.post()
+    session = await get_session(request)
+    try:
+        async with request.config_dict[SESSIONMAKER]() as db, db.begin():
+            detail = await _load(request, db, record_id)
+            record: Record = detail.record
+            message = await _apply(db, record, staff, action, form)
+    except StorageError as exc:
+        flash(session, str(exc), "error")
+        raise _back(request, record_id) from None
+    except ValueError as exc:
+        flash(session, str(exc), "error")
+        raise _back(request, record_id) from None
+    flash(session, message)
+    raise _back(request, record_id)
+
+
+async def _apply(db: Any, record: Record, staff: Any, action: str, form: Any) -> str:
+    version = _version(form)
+    if action == "confirm":
+        await confirm(db, record, staff=staff, expected_version=version)
+        return "已确认。登记人会收到通知。"
+    if action == "return":
+        comment = str(form.get("comment", "")).strip()
+        if not comment:
+            raise ValueError("退回时请写明需要修改的内容。")
+        if len(comment) > MAX_COMMENT:
+            raise ValueError(f"退回意见最多 {MAX_COMMENT} 个字。")
+        fields = [str(v) for v in form.getall("fields", [])]
+        await return_record(
+            db,
+            record,
+            staff=staff,
+            comment=comment,
+            fields=fields or None,
+            expected_version=version,
+        )
+        return "已退回。登记人会收到通知，并只需修改所选项目。" if fields else "已退回。"
+    if action == "enroll":
+        try:
+            enrolled_on = dt.date.fromisoformat(str(form.get("enrolled_at", "")))
+        except ValueError:
+            raise ValueError("请填写参保日期，格式如 2014-11-20。") from None
+        today = dt.datetime.now(reporting.CHINA_TZ).date()
+        if enrolled_on > today:
+            raise ValueError("参保日期不能晚于今天。")
+        chosen = [str(v) for v in form.getall("insurance", []) if str(v) in ENROLL_OPTIONS]
+        other = str(form.get("insurance_other", "")).strip()
+        if other:
+            chosen.append(other)
+        if not chosen:
+            raise ValueError("请选择办理的险种。")
+        await mark_enrolled(
+            db,
+            record,
+            staff=staff,
+            enrolled_on=enrolled_on,
+            insurance="、".join(chosen)[:64],
+            expected_version=version,
+        )
+        return "已登记动员后参保情况。"
+    raise web.HTTPNotFound()
+
+
+@router.post(r"/records/{record_id:\d+}/confirm", name="console_confirm")
+async def confirm_view(request: web.Request) -> web.Response:
+    """Confirm a submitted record."""
+    return await _act(request, "confirm")
+
+
+@router.post(r"/records/{record_id:\d+}/return", name="console_return")
+async def return_view(request: web.Request) -> web.Response:
+    """Return a submitted record with a comment and, optionally, the fields to fix."""
+    return await _act(request, "return")
+
+
+@router.post(r"/records/{record_id:\d+}/enroll", name="console_enroll")
+async def enroll_view(request: web.Request) -> web.Response:
+    """Record the enrolment that followed mobilisation."""
+    return await _act(request, "enroll")
