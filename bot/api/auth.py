@@ -9,7 +9,7 @@ from bot.appkeys import SESSIONMAKER
 from storage.models import ApiToken
 from storage.repositories.accounts import verify_api_token
 
-TOKEN_KEY = "api_token"
+TOKEN_KEY = web.RequestKey("api_token", ApiToken)
 OPEN_PATHS = ("/openapi.json",)
 
 
@@ -23,10 +23,9 @@ def error(status: int, code: str, message: str) -> web.Response:
 
 def current_token(request: web.Request) -> ApiToken:
     """The token the request was made with."""
-    token = request.get(TOKEN_KEY)
-    if not isinstance(token, ApiToken):
+    if TOKEN_KEY not in request:
         raise web.HTTPUnauthorized()
-    return token
+    return request[TOKEN_KEY]
 
 
 @web.middleware

@@ -30,11 +30,11 @@ class LoginLimiter:
         self.max_failures = max_failures
         self.max_per_address = max_per_address
         self.window = window
-        self._clock = clock
+        self.clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self._clock()
+        now = self.clock()
         times = self._failures.setdefault(key, deque())
         while times and now - times[0] >= self.window:
             times.popleft()
@@ -52,12 +52,12 @@ class LoginLimiter:
         ):
             times = self._recent(key)
             if len(times) >= limit:
-                waits.append(times[-limit] + self.window - self._clock())
+                waits.append(times[-limit] + self.window - self.clock())
         return max(waits) if waits else None
 
     def failed(self, username: str, address: str) -> None:
         """Count a failed attempt."""
-        now = self._clock()
+        now = self.clock()
         for key in ((username.casefold(), address), ("", address)):
             self._failures.setdefault(key, deque()).append(now)
 
