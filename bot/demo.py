@@ -25,8 +25,8 @@ from bot.synthetic import ROSTER_HEADERS, make_roster
 from storage.models import (
     Community,
     District,
-    Invite,
     Investigator,
+    Invite,
     Person,
     Record,
     Staff,
@@ -158,7 +158,8 @@ async def _communities(session: AsyncSession) -> list[Community]:
         item = await session.scalar(
             select(Community)
             .join(Street, Community.street_id == Street.id)
-            .where(Community.name == community, Street.name == street)
+            .join(District, Street.district_id == District.id)
+            .where(Community.name == community, Street.name == street, District.name == district)
         )
         if item is not None:
             found.append(item)
@@ -204,8 +205,11 @@ async def _residents(session: AsyncSession, today: dt.date) -> list[DemoResident
         )
     ).all()
     started = set(
-        (await session.scalars(select(Record.person_id).where(Record.live_person_id.is_not(None))))
-        .all()
+        (
+            await session.scalars(
+                select(Record.person_id).where(Record.live_person_id.is_not(None))
+            )
+        ).all()
     )
     candidates = sorted(rows, key=lambda row: row[0].id in started)  # fresh people first
     wanted: list[Callable[[str, int], bool]] = [

@@ -23,17 +23,16 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="载入演示数据并启动（工作人员后台 + 网页填报）",
-        description="创建数据库，载入合成的演示名册（姑苏区、高新区的几个社区）、演示工作人员账号和"
-        "调查员，然后在 http://127.0.0.1:8080 提供工作人员后台和网页填报。所有身份号码均为合成数据。",
+        description="创建数据库，载入合成的演示名册（姑苏区、高新区的几个社区）、"
+        "演示工作人员账号和调查员，然后在 http://127.0.0.1:8080 提供工作人员后台和网页填报。"
+        "所有身份号码均为合成数据。",
     )
     parser.add_argument("--host", help="监听地址（默认 CANBAO_HOST，即 127.0.0.1）")
     parser.add_argument("--port", type=int, help="监听端口（默认 CANBAO_PORT，即 8080）")
     parser.add_argument(
         "--people", type=int, default=60, help="演示名册的人数（默认 60，最多 500）"
     )
-    parser.add_argument(
-        "--no-serve", action="store_true", help="只载入演示数据，不启动服务"
-    )
+    parser.add_argument("--no-serve", action="store_true", help="只载入演示数据，不启动服务")
     parser.set_defaults(func=demo)
 
 
@@ -86,7 +85,9 @@ async def _load(settings: Settings, people: int) -> Any:
         try:
             await ensure_schema(engine)
         except Exception as exc:
-            raise CliError(f"数据库 {database}: 无法创建或升级: {type(exc).__name__}: {exc}") from None
+            raise CliError(
+                f"数据库 {database}: 无法创建或升级: {type(exc).__name__}: {exc}"
+            ) from None
         return await load_demo(make_sessionmaker(engine), settings, people=people)
     finally:
         await engine.dispose()
@@ -111,7 +112,10 @@ def print_report(settings: Settings, report: Any) -> None:
     print(f"  表单预览（登录后）：{base}/c/preview")
     if report.binding_code:
         print(f"调查员“演示调查员”的绑定码：{report.binding_code}")
-        print(f"  （设置 CANBAO_BOT_TOKEN 后，在 Telegram 中向机器人发送 /start {report.binding_code}）")
+        print(
+            "  （设置 CANBAO_BOT_TOKEN 后，在 Telegram 中向机器人发送 "
+            f"/start {report.binding_code}）"
+        )
     elif report.investigator_bound:
         print("调查员“演示调查员”已绑定 Telegram。")
     print()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.appkeys import SETTINGS
 from bot.webchat import preview, resident, staff
@@ -31,7 +32,7 @@ PREFIX = "/c"
 
 
 @web.middleware
-async def _errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """API refusals become their JSON answer; anything unexpected a short Chinese message."""
     try:
         return await handler(request)

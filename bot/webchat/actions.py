@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flows import Conversation, EngineError, Rejected
 from bot.webchat.errors import bad_request, out_of_order
 from bot.webchat.payload import text_value
+from flows import Conversation, EngineError, Rejected
 
 # Action name → the body keys it takes (besides the caller's own, e.g. ``version``).
 CONVERSATION_ACTIONS: dict[str, frozenset[str]] = {

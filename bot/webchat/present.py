@@ -62,7 +62,9 @@ def summary_view(conv: Conversation) -> list[dict[str, Any]]:
 def open_warnings(conv: Conversation) -> list[dict[str, str]]:
     """Consistency warnings the person has not yet looked at and kept."""
     confirmed = set(conv.state.get("confirmed_warnings") or [])
-    return [{"code": w.code, "message": w.message} for w in conv.warnings() if w.code not in confirmed]
+    return [
+        {"code": w.code, "message": w.message} for w in conv.warnings() if w.code not in confirmed
+    ]
 
 
 def conversation_stage(conv: Conversation) -> str:

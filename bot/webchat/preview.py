@@ -104,7 +104,9 @@ async def action(request: web.Request) -> web.StreamResponse:
     if name == "submit":
         if not conv.complete:
             raise out_of_order("还没有填完，请先回答完所有问题并确认。")
-        return _response(request, conv, message="预览模式：表格已填完。预览不会保存或提交任何记录。")
+        return _response(
+            request, conv, message="预览模式：表格已填完。预览不会保存或提交任何记录。"
+        )
     outcome = apply_action(conv, name, data)
     extra = {"error": outcome.error} if outcome.error else {}
     return _response(request, conv, **extra)

@@ -39,7 +39,6 @@ LOCKED = "身份核对已连续出错 5 次，此链接已锁定。请联系社�
 NOT_FOUND = "链接无效：没有找到这份登记邀请。请核对短信中的链接，或联系社区工作人员。"
 
 
-
 # ---------------------------------------------------------------------------------- the page
 
 
@@ -161,9 +160,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
             return web.json_response({"view": view})
         result = await store.prove_identity(session, invite, typed)
         if result.outcome == VerifyOutcome.locked:
-            return web.json_response(
-                {"error": LOCKED, "view": _identity_view(invite)}, status=423
-            )
+            return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:
             return web.json_response(
                 {
@@ -210,7 +207,9 @@ async def action(request: web.Request) -> web.StreamResponse:
                 if not conv.complete:
                     raise out_of_order("还没有填完，请先回答完所有问题并确认。", view=view)
                 await store.submit(session, invite, record, conv)
-                message = f"提交成功！登记编号 {store.reference(record)}。社保经办机构审核后会通知您。"
+                message = (
+                    f"提交成功！登记编号 {store.reference(record)}。社保经办机构审核后会通知您。"
+                )
             elif name == "reopen":
                 if record.status != RecordStatus.returned or not conv.complete:
                     raise out_of_order("现在不需要重新打开表格。", view=view)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +31,7 @@ class ChatEnv:
     people: dict[str, Resident]
     form: Form
     settings: Settings
+    app: web.Application
 
     def chat(self, key: str = "adult") -> ChatClient:
         """A client for that resident's link (shares this browser's cookies)."""
@@ -37,7 +39,7 @@ class ChatEnv:
 
     async def new_browser(self) -> TestClient[Any, Any]:
         """Another device: a second client on the same server, without cookies."""
-        other = TestClient(TestServer(self.client.server.app))
+        other = TestClient(TestServer(self.app))
         await other.start_server()
         return other
 
@@ -51,7 +53,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "public_url": "http://127.0.0.1:8080",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -66,4 +68,4 @@ async def chat_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         form = load_default_form()
         app = create_app(settings, sessions, form)
         async with TestClient(TestServer(app)) as client:
-            yield ChatEnv(client, sessions, people, form, settings)
+            yield ChatEnv(client, sessions, people, form, settings, app)

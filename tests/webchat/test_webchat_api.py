@@ -7,13 +7,13 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from bot.synthetic import make_id_number
 from storage.models import Channel, FilledBy, Invite, Record, RecordRevision, RecordStatus
 from tests.webchat.chatkit import (
     ADULT_SCRIPT,
     HEADERS,
     TAIL_SCRIPT,
     ChatClient,
-    make_id_number,
     record_of,
     run_script,
     years_ago,
@@ -147,8 +147,6 @@ async def invite_id_of(env: ChatEnv, key: str) -> int:
         invite = await session.scalar(select(Invite).where(Invite.code == env.people[key].code))
         assert invite is not None
         return invite.id
-
-
 
 
 async def test_actions_need_the_cookie(chat_env: ChatEnv) -> None:
@@ -327,7 +325,9 @@ async def test_a_whole_form_with_back_edit_and_submit(chat_env: ChatEnv) -> None
     assert (record.insured_status, record.current_status) == ("never", "flexible")
     async with chat_env.sessions() as session:
         revisions = (
-            await session.scalars(select(RecordRevision).where(RecordRevision.record_id == record.id))
+            await session.scalars(
+                select(RecordRevision).where(RecordRevision.record_id == record.id)
+            )
         ).all()
     assert len(revisions) == 1
     answers = revisions[0].answers
@@ -362,7 +362,11 @@ async def test_another_device_proves_identity_and_resumes_the_same_question(
         assert phone.view["stage"] == "identity"
         await phone.identity(adult.id_number)
         assert phone.position == "residence.city"
-        assert [i["name"] for i in phone.view["summary"]][:3] == ["filler_role", "name", "id_number"]
+        assert [i["name"] for i in phone.view["summary"]][:3] == [
+            "filler_role",
+            "name",
+            "id_number",
+        ]
         await run_script(phone, ADULT_SCRIPT)
     finally:
         await other.close()
@@ -384,7 +388,9 @@ async def test_a_returned_record_shows_the_comment_reopens_and_resubmits(chat_en
     await chat.act("submit")
     async with chat_env.sessions() as session, session.begin():
         staff: Staff = await create_staff(session, "reviewer1", "a-long-password-1")
-        record = await session.scalar(select(Record).where(Record.live_person_id == adult.person_id))
+        record = await session.scalar(
+            select(Record).where(Record.live_person_id == adult.person_id)
+        )
         assert record is not None
         await return_record(
             session, record, staff=staff, comment="请核对手机号码", fields=["mobile"]

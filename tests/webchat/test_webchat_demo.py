@@ -63,7 +63,7 @@ async def password_works(url: str, password: str) -> bool:
 
 async def link_opens(url: str, code: str, id_number: str, tmp_path: Path) -> str:
     engine = make_engine(url)
-    settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path / "data")
     try:
         app = create_app(settings, make_sessionmaker(engine), load_default_form())
         async with TestClient(TestServer(app)) as client:

@@ -109,6 +109,8 @@
     );
   }
 
+  var answered = 0; // responses drawn so far, exposed for automated checks of the page
+
   function handle(result) {
     var data = result.data || {};
     if (data.token) token = data.token;
@@ -116,6 +118,8 @@
     if (data.message) bubble("bot success", data.message);
     if (data.view) render(data.view);
     else if (!view) setControls([]);
+    answered += 1;
+    app.setAttribute("data-responses", String(answered));
   }
 
   function send(action, body, echo) {
@@ -311,6 +315,8 @@
     var before = view;
     view = v;
     var stage = v.stage;
+    app.setAttribute("data-stage", stage);
+    app.setAttribute("data-state", v.prompt ? v.prompt.state : "");
     (v.notices || []).forEach(function (text) {
       bubble("bot notice", text);
     });
