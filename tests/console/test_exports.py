@@ -1,0 +1,177 @@
+"""Exports: the 采集表 as XLSX and CSV, the employers list, the PDF of one record."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from conftest import login
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from seed import EMPLOYER, World
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.exports.csvfile import encode_row
+from bot.exports.xlsx import write_xlsx
+from flows import Form
+from storage.models import AuditEvent, Person
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+async def _person(sessions: async_sessionmaker[AsyncSession], name: str) -> Person:
+    async with sessions() as db:
+        person = await db.scalar(select(Person).where(Person.name == name))
+        assert person is not None
+        return person
+
+
+async def test_xlsx_has_the_form_headers_in_order_and_labels_as_values(
+    client: Client, world: World, form: Form, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "city_admin")
+    response = await client.get("/console/exports/records.xlsx?status=all")
+    assert response.status == 200
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    expected = ["区", "街道", "社区", "户号", *(h for _, h in form.export_columns())]
+    assert header[: len(expected)] == expected
+    assert header[len(expected) :][:2] == ["审核状态", "填报方式"]
+    by_name = {row[header.index("姓名")]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert set(by_name) == {"林晓", "林大海", "周敏", "吴刚", "王强"}  # no draft
+    lin = by_name["林晓"]
+    person = await _person(sessions, "林晓")
+    assert lin["公民身份号码"] == person.id_number  # full, as text
+    assert lin["区"] == "姑苏区" and lin["户号"] == "000001"
+    assert lin["采集状态"] == "已采集"
+    assert lin["当前参保状态"] == "从未参保"
+    assert lin["当前状态"] == "单位就业"
+    assert lin["未参保原因"] == "单位未参保"
+    assert lin["当前常住地"] == "江苏省苏州市姑苏区人民路100号"
+    assert lin["工作或学习单位名称"] == EMPLOYER
+    assert lin["性别"] in ("男", "女") and isinstance(lin["年龄"], int)
+    assert lin["审核状态"] == "待审核" and lin["填报方式"] == "本人填报"
+    assert by_name["周敏"]["审核状态"] == "已确认"
+    assert "不一致" not in (lin["标记"] or "")
+    assert "单位未参保" in by_name["林大海"]["标记"]
+
+
+async def test_queue_filters_apply_to_exports(client: Client, world: World) -> None:
+    await login(client, "city_admin")
+    response = await client.get("/console/exports/records.xlsx?status=confirmed")
+    sheet = load_workbook(io.BytesIO(await response.read()), read_only=True).active
+    assert sheet is not None
+    names = [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["周敏"]
+    community = world.communities["gusu2"]
+    csv_text = await (await client.get(f"/console/exports/records.csv?community={community}")).text()
+    body = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    assert [row[6] for row in body[1:]] == ["吴刚"]
+
+
+async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "city_admin")
+    response = await client.get("/console/exports/records.csv")
+    raw = await response.read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = rows[0]
+    lin = next(r for r in rows[1:] if r[header.index("姓名")] == "林晓")
+    person = await _person(sessions, "林晓")
+    assert lin[header.index("公民身份号码")] == "\t" + person.id_number
+    assert lin[header.index("当前参保状态")] == "从未参保"
+
+
+def test_csv_neutralises_formulas() -> None:
+    line = encode_row(["=HYPERLINK(\"x\")", "+1", "普通", 3])
+    assert line.startswith("\"'=HYPERLINK")
+    assert ",'+1,普通,3" in line
+
+
+async def test_exports_are_audited(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "gusu_rev")
+    await client.get("/console/exports/records.csv?flag=warnings")
+    await client.get(f"/console/records/{world.records['plain']}.pdf")
+    async with sessions() as db:
+        events = (
+            await db.scalars(select(AuditEvent).where(AuditEvent.action == "exported"))
+        ).all()
+    formats = {e.details["format"]: e for e in events}
+    assert formats["csv"].details["filter"]["flag"] == "warnings"
+    assert formats["csv"].actor_label == "姑苏审核员"
+    assert formats["pdf"].record_id == world.records["plain"]
+
+
+async def test_employers_are_grouped_with_the_number_of_people(
+    client: Client, world: World
+) -> None:
+    await login(client, "city_admin")
+    html = await (await client.get("/console/employers")).text()
+    assert "2 家单位，涉及 3 人" in html
+    response = await client.get("/console/exports/employers.xlsx")
+    sheet = load_workbook(io.BytesIO(await response.read()), read_only=True).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "单位名称", "单位地址", "涉及人数")
+    # "苏州某某电子有限公司" and "苏州某某电子有限公司 " are the same employer.
+    assert rows[1][1] == EMPLOYER and rows[1][3] == 2
+    assert rows[1][2] == "江苏省苏州市工业园区星湖街328号"
+    assert rows[2][1] == "狮山精密机械厂" and rows[2][3] == 1
+
+
+async def test_pdf_of_one_record_has_chinese_text_and_signature_lines(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "city_admin")
+    response = await client.get(f"/console/records/{world.records['plain']}.pdf")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    body = await response.read()
+    reader = PdfReader(io.BytesIO(body))
+    text = "".join(page.extract_text() for page in reader.pages)
+    compact = "".join(text.split())
+    assert "苏州市区全民社会保险登记信息采集表" in compact
+    assert "林晓" in compact
+    assert "平江路社区" in compact
+    assert "■从未参保" in compact and "□参保后断保" in compact
+    assert "本人/监护人/指定代理人签名" in compact and "社区经办人签名" in compact
+    if Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists():
+        fonts = {
+            str(font["/BaseFont"])
+            for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
+        }
+        assert any("WenQuanYi" in name for name in fonts), fonts
+        assert b"/FontFile2" in body  # the TrueType font is embedded
+
+
+async def test_xlsx_writer_streams_rows_it_is_given(tmp_path: Path) -> None:
+    produced = 0
+
+    async def rows() -> AsyncIterator[Sequence[Any]]:
+        nonlocal produced
+        for n in range(2500):
+            produced += 1
+            yield [n, f"名称{n}", "=1+1" if n == 0 else "x"]
+
+    path = tmp_path / "out.xlsx"
+    count = await write_xlsx(path, "表", ["编号", "名称", "备注"], rows())
+    assert count == produced == 2500
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    assert sheet.max_row == 2501
+    first = sheet.cell(row=2, column=3)
+    assert first.value == "=1+1" and first.data_type == "s"  # kept as text, not a formula
