@@ -232,3 +232,32 @@ async def test_an_unknown_link_shows_a_chinese_page(site: Any, page: Any) -> Non
     response = await page.goto(str(server.make_url("/c/NoSuchInvite0000000000")))
     assert response is not None and response.status == 404
     assert "链接无效" in await page.inner_text("body")
+
+
+async def test_staff_preview_in_the_browser_stores_nothing(site: Any, page: Any) -> None:
+    server, sessions, _people = site
+    await page.goto(str(server.make_url("/console/login")))
+    await page.fill("input[name=username]", "reviewer")
+    await page.fill("input[name=password]", STAFF_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("table.queue")
+    await page.goto(str(server.make_url("/c/preview")))
+    await page.wait_for_selector("#app[data-state='privacy_notice']")
+    assert "预览模式" in await page.inner_text(".preview-banner")
+    await click(page, "我已阅读，继续")
+    await click(page, "本人")
+    await type_answer(page, "张三")
+    assert await at(page) == "id_number"
+    await type_answer(page, "123")
+    assert "18位" in await page.locator(".bubble.error").last.inner_text()
+    await step(page, lambda: page.click("#restart-investigator"))
+    assert await at(page) == "collection_status"
+    await click(page, "未采集")
+    await click(page, "长期外出")
+    await click(page, "跳过")
+    await click(page, "确认无误，继续")
+    assert await page.get_attribute("#app", "data-stage") == "complete"
+    await click(page, "提交")
+    assert "预览不会保存" in await page.inner_text("#log")
+    async with sessions() as session:
+        assert await session.scalar(select(Record)) is None

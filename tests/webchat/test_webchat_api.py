@@ -446,3 +446,39 @@ async def test_someone_elses_record_is_not_duplicated(chat_env: ChatEnv) -> None
     async with chat_env.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(Record))
     assert count == 1
+
+
+async def test_a_double_tap_is_applied_once(chat_env: ChatEnv) -> None:
+    import asyncio
+
+    chat = await verified(chat_env)
+    await run_script(chat, ADULT_SCRIPT, stop_at="filler_role")
+    version = chat.view["version"]
+    first, second = ChatClient(chat.client, chat.code), ChatClient(chat.client, chat.code)
+    await asyncio.gather(
+        first.act("answer", text="self", version=version),
+        second.act("answer", text="proxy", version=version),
+    )
+    assert sorted([first.status, second.status]) == [200, 409]
+    winner = first if first.status == 200 else second
+    record = await record_of(chat_env.sessions, chat_env.people["adult"].person_id)
+    assert record is not None
+    assert record.version == version + 1
+    assert record.state["position"] == "name"
+    assert record.state["answers"]["filler_role"] == ("self" if winner is first else "proxy")
+
+
+async def test_full_numbers_never_reach_the_log(
+    chat_env: ChatEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The production level (INFO), and everything of this application's own loggers.
+    caplog.set_level("INFO")
+    caplog.set_level("DEBUG", logger="bot")
+    adult = chat_env.people["adult"]
+    chat = chat_env.chat()
+    await chat.identity(WRONG_ID)
+    await chat.identity(adult.id_number)
+    await run_script(chat, ADULT_SCRIPT, stop_at="insured_status")
+    assert caplog.records  # something was logged (access log, store)
+    for number in (adult.id_number, WRONG_ID, adult.mobile or "", "13900001111"):
+        assert number not in caplog.text
