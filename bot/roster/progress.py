@@ -9,9 +9,7 @@ PHASES = {
     "read": "读取",
     "check": "检查",
     "households": "写入户",
-    "compare": "比对",
-    "insert": "新增人员",
-    "update": "更新人员",
+    "persons": "写入人员",
     "export": "导出",
 }
 

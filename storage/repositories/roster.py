@@ -168,80 +168,61 @@ async def import_roster(
         progress,
     )
 
-    existing: dict[str, dict[str, Any]] = {}
+    # Chunk by chunk (look up, compare, write), so memory stays flat on large rosters.
     columns = [Person.id, Person.id_number, Person.household_id, Person.on_roster]
     columns += [getattr(Person, name) for name in _UPDATABLE]
+    now = utcnow()
     for done, chunk in enumerate(_chunks(rows), start=1):
         found = await session.execute(
             select(*columns).where(Person.id_number.in_([r.id_number for r in chunk]))
         )
-        for mapping in found.mappings().all():
-            existing[mapping["id_number"]] = dict(mapping)
+        existing = {m["id_number"]: m for m in found.mappings().all()}
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for row in chunk:
+            district_id, street_id, community_id = paths[(row.district, row.street, row.community)]
+            placement = {
+                "household_id": households[(community_id, row.household)],
+                "community_id": community_id,
+                "street_id": street_id,
+                "district_id": district_id,
+            }
+            values = {name: getattr(row, name) for name in _UPDATABLE}
+            old = existing.get(row.id_number)
+            if old is None:
+                new.append(
+                    {
+                        **values,
+                        **placement,
+                        "id_number": row.id_number,
+                        "on_roster": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                continue
+            update_values = {
+                k: v for k, v in values.items() if v not in (None, "", [], {}) and v != old[k]
+            }
+            if old["household_id"] != placement["household_id"]:
+                update_values.update(placement)
+            if not old["on_roster"]:
+                update_values["on_roster"] = True
+            if update_values:
+                changed.append({"id": old["id"], "updated_at": now, **update_values})
+        if new:
+            await session.execute(insert(_PERSONS), new)
+        # Rows differ in which columns change; group them so each executemany has one shape.
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for item in changed:
+            by_shape.setdefault(tuple(sorted(item)), []).append(item)
+        for items in by_shape.values():
+            await session.execute(update(Person), items)
+        result.persons_added += len(new)
+        result.persons_updated += len(changed)
         if progress:
-            progress("compare", min(done * CHUNK, len(rows)), len(rows))
-
-    now = utcnow()
-    new: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    for row in rows:
-        district_id, street_id, community_id = paths[(row.district, row.street, row.community)]
-        placement = {
-            "household_id": households[(community_id, row.household)],
-            "community_id": community_id,
-            "street_id": street_id,
-            "district_id": district_id,
-        }
-        values: dict[str, Any] = {
-            "name": row.name,
-            "mobile": row.mobile,
-            "residence_address": row.residence_address,
-            "hukou_address": row.hukou_address,
-            "insured_members": row.insured_members,
-            "insured_members_raw": row.insured_members_raw,
-            "extra": row.extra,
-        }
-        old = existing.get(row.id_number)
-        if old is None:
-            new.append(
-                {
-                    **values,
-                    **placement,
-                    "id_number": row.id_number,
-                    "on_roster": True,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            continue
-        update_values = {
-            k: v for k, v in values.items() if v not in (None, "", [], {}) and v != old[k]
-        }
-        if old["household_id"] != placement["household_id"]:
-            update_values.update(placement)
-        if not old["on_roster"]:
-            update_values["on_roster"] = True
-        if update_values:
-            changed.append({"id": old["id"], "updated_at": now, **update_values})
-
-    for done, chunk in enumerate(_chunks(new), start=1):
-        await session.execute(insert(_PERSONS), list(chunk))
-        if progress:
-            progress("insert", min(done * CHUNK, len(new)), len(new))
-    # Rows differ in which columns change; group them so each executemany has one shape.
-    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for item in changed:
-        by_shape.setdefault(tuple(sorted(item)), []).append(item)
-    written = 0
-    for items in by_shape.values():
-        for chunk in _chunks(items):
-            await session.execute(update(Person), list(chunk))
-            written += len(chunk)
-            if progress:
-                progress("update", written, len(changed))
-
-    result.persons_added = len(new)
-    result.persons_updated = len(changed)
-    result.persons_unchanged = len(rows) - len(new) - len(changed)
+            progress("persons", min(done * CHUNK, len(rows)), len(rows))
+    result.persons_unchanged = len(rows) - result.persons_added - result.persons_updated
     add_event(
         session,
         actor or Actor.system(),
