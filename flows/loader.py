@@ -34,6 +34,7 @@ from flows.model import (
 
 DEFAULT_FORM = Path(__file__).resolve().parents[1] / "config" / "forms" / "suzhou-2014.yaml"
 META_COLUMNS = {"community_worker": "社区经办人", "collection_date": "采集日期"}
+DERIVED_HEADERS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
 _TOP_KEYS = {"form", "address", "questions", "confirmation", "choices", "checks", "notes", "export"}
 _QUESTION_KEYS = {
     "name", "type", "label", "hint", "required", "relevant", "constraint", "constraint_message",
@@ -513,9 +514,6 @@ class _Loader:
         for f in fields:
             if f.name not in state:
                 visit(f.name)
-
-
-DERIVED_HEADERS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
 
 
 def _with_parts(field: Field, address: AddressRules | None, path: Path) -> Field:
