@@ -217,3 +217,47 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], form: Form) ->
             s, "gusu-system", district_id=world.districts["姑苏区"]
         )
     return world
+
+
+async def add_not_collected(
+    sessions: async_sessionmaker[AsyncSession],
+    form: Form,
+    world: World,
+    name: str,
+    reason: str = "人户分离",
+) -> int:
+    """An investigator's 未采集 record for a new person of 平江路社区; returns the record id."""
+    assert world.investigator is not None
+    conv = Conversation.start(
+        form,
+        mode="investigator",
+        context={"collection_date": COLLECTION_DATE.isoformat(), "investigator": "钱调查"},
+    )
+    for text in ("未采集", reason):
+        assert not isinstance(conv.answer(text), Rejected)
+    conv.skip()
+    conv.proceed()
+    assert conv.complete
+    async with sessions() as s, s.begin():
+        person = await _person(s, world, "gusu", "000009", name, "13312345678")
+        started = await get_or_start_draft(
+            s,
+            person,
+            form_id=form.id,
+            form_version=form.version,
+            filled_by=FilledBy.investigator,
+            state=conv.state,
+            actor=Actor.investigator(world.investigator),
+            investigator=world.investigator,
+            channel=Channel.telegram,
+            chat_id=2001,
+        )
+        await submit(
+            s,
+            started.record,
+            answers=conv.record(),
+            state=conv.state,
+            actor=Actor.investigator(world.investigator),
+            expected_version=started.record.version,
+        )
+        return started.record.id

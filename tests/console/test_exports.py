@@ -22,6 +22,7 @@ from flows import Form
 from storage.models import AuditEvent, Person
 
 Client = TestClient  # type: ignore[type-arg]
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
 async def _person(sessions: async_sessionmaker[AsyncSession], name: str) -> Person:
@@ -72,7 +73,9 @@ async def test_queue_filters_apply_to_exports(client: Client, world: World) -> N
     names = [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == ["周敏"]
     community = world.communities["gusu2"]
-    csv_text = await (await client.get(f"/console/exports/records.csv?community={community}")).text()
+    csv_text = await (
+        await client.get(f"/console/exports/records.csv?community={community}")
+    ).text()
     body = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
     assert [row[6] for row in body[1:]] == ["吴刚"]
 
@@ -94,7 +97,7 @@ async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
 
 
 def test_csv_neutralises_formulas() -> None:
-    line = encode_row(["=HYPERLINK(\"x\")", "+1", "普通", 3])
+    line = encode_row(['=HYPERLINK("x")', "+1", "普通", 3])
     assert line.startswith("\"'=HYPERLINK")
     assert ",'+1,普通,3" in line
 
@@ -106,9 +109,7 @@ async def test_exports_are_audited(
     await client.get("/console/exports/records.csv?flag=warnings")
     await client.get(f"/console/records/{world.records['plain']}.pdf")
     async with sessions() as db:
-        events = (
-            await db.scalars(select(AuditEvent).where(AuditEvent.action == "exported"))
-        ).all()
+        events = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "exported"))).all()
     formats = {e.details["format"]: e for e in events}
     assert formats["csv"].details["filter"]["flag"] == "warnings"
     assert formats["csv"].actor_label == "姑苏审核员"
@@ -148,7 +149,7 @@ async def test_pdf_of_one_record_has_chinese_text_and_signature_lines(
     assert "平江路社区" in compact
     assert "■从未参保" in compact and "□参保后断保" in compact
     assert "本人/监护人/指定代理人签名" in compact and "社区经办人签名" in compact
-    if Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists():
+    if WQY.exists():
         fonts = {
             str(font["/BaseFont"])
             for page in reader.pages

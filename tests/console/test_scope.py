@@ -137,7 +137,5 @@ async def test_district_token_reads_only_its_district(
     )
     assert len((await everything.json())["records"]) == 5
     async with sessions() as db:
-        reads = (
-            await db.scalars(select(AuditEvent).where(AuditEvent.action == "api_read"))
-        ).all()
+        reads = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "api_read"))).all()
     assert reads and all(json.dumps(e.details) for e in reads)
