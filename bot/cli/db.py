@@ -1,4 +1,4 @@
-"""``canbao db``: schema upgrades; also the database helper the other commands share."""
+"""``canbao db``: schema upgrades; also the database access the other commands share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Small portable SQL helpers shared by the repositories."""
+"""Portable SQL building blocks shared by the repositories."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class Actor:
 
     @classmethod
     def resident(cls, chat_id: str | int | None) -> Actor:
-        """The surveyed person (or their guardian / agent) in a chat."""
+        """The surveyed person (or their guardian or appointed representative) in a chat."""
         return cls("resident", None if chat_id is None else str(chat_id), "调查对象本人")
 
     @classmethod
