@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from conftest import login
 from openpyxl import load_workbook
@@ -22,7 +23,7 @@ from flows import Form
 from storage.models import AuditEvent, Person
 
 Client = TestClient  # type: ignore[type-arg]
-WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+HAVE_WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
 
 
 async def _person(sessions: async_sessionmaker[AsyncSession], name: str) -> Person:
@@ -149,7 +150,7 @@ async def test_pdf_of_one_record_has_chinese_text_and_signature_lines(
     assert "平江路社区" in compact
     assert "■从未参保" in compact and "□参保后断保" in compact
     assert "本人/监护人/指定代理人签名" in compact and "社区经办人签名" in compact
-    if WQY.exists():
+    if HAVE_WQY:
         fonts = {
             str(font["/BaseFont"])
             for page in reader.pages
@@ -176,3 +177,23 @@ async def test_xlsx_writer_streams_rows_it_is_given(tmp_path: Path) -> None:
     assert sheet.max_row == 2501
     first = sheet.cell(row=2, column=3)
     assert first.value == "=1+1" and first.data_type == "s"  # kept as text, not a formula
+
+
+def test_pdf_falls_back_to_the_builtin_cid_font(
+    monkeypatch: pytest.MonkeyPatch, form: Form, tmp_path: Path
+) -> None:
+    from bot.exports import fonts
+    from bot.exports.pdf import PdfRecord, render_pdf
+
+    monkeypatch.setattr(fonts, "CANDIDATES", (tmp_path / "missing.ttc",))
+    fonts.cjk_font.cache_clear()
+    try:
+        answers = {"name": "林晓", "insured_status": "never", "collection_date": "2014-11-01"}
+        body = render_pdf(
+            form, PdfRecord("姑苏区", "平江街道", "平江路社区", "000001", answers, "x")
+        )
+    finally:
+        fonts.cjk_font.cache_clear()
+    assert b"STSong-Light" in body and b"/FontFile2" not in body
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(body)).pages)
+    assert "林晓" in text and "2014年11月1日" in text
