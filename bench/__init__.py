@@ -1,0 +1,1 @@
+"""Benchmarks, one command each; the figures and the commands are in docs/benchmarks.md."""
