@@ -51,6 +51,7 @@ def line_chart(series: list[Series], start: dt.date, end: dt.date, title: str) -
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     lines = [cumulative(s.daily, days) for s in series]
     top = _nice_max(max((max(v) for v in lines if v), default=0))
+    top = -(-top // 4) * 4  # four equal gridline steps
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 

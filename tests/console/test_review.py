@@ -233,3 +233,57 @@ async def test_mobilisation_follow_up(
     assert re.search(r"动员后已参保：2014-11-20 · 职工养老保险（单位参保）、职工医疗保险", html)
     after = await _record(sessions, record.id)
     assert str(after.enrolled_at) == "2014-11-20"
+
+
+async def test_correcting_a_confirmed_record_makes_a_new_revision_with_the_reason(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "city_admin")
+    record = await _record(sessions, world.records["confirmed"])
+    page = await (await client.get(f"/console/records/{record.id}")).text()
+    assert "确认无误" not in page and 'action="/console/records/' in page and "更正原因" in page
+    token = await csrf_of(client, f"/console/records/{record.id}")
+    no_reason = await client.post(
+        f"/console/records/{record.id}/correct",
+        data={"_csrf": token, "version": str(record.version), "field": "mobile", "value": "1"},
+    )
+    assert "必须写明原因" in await no_reason.text()
+    invalid = await client.post(
+        f"/console/records/{record.id}/correct",
+        data={
+            "_csrf": token,
+            "version": str(record.version),
+            "field": "mobile",
+            "value": "12345",
+            "reason": "电话核实",
+        },
+    )
+    assert "手机号码不正确" in await invalid.text()
+    path_change = await client.post(
+        f"/console/records/{record.id}/correct",
+        data={
+            "_csrf": token,
+            "version": str(record.version),
+            "field": "insured_status",
+            "value": "在外地参保（或享受社保待遇）",
+            "reason": "电话核实",
+        },
+    )
+    assert "不能直接更正" in await path_change.text()
+    good = await client.post(
+        f"/console/records/{record.id}/correct",
+        data={
+            "_csrf": token,
+            "version": str(record.version),
+            "field": "mobile",
+            "value": "139 0000 1111",
+            "reason": "本人电话更正",
+        },
+    )
+    html = await good.text()
+    assert "已更正，生成第 2 版" in html
+    assert "第 2 版 · 市中心审核员" in html and "原因：本人电话更正" in html
+    assert "<del>13712345678</del>" in html and "<ins>13900001111</ins>" in html
+    after = await _record(sessions, record.id)
+    assert after.status == RecordStatus.confirmed
+    assert after.state["answers"]["mobile"] == "13900001111"

@@ -12,13 +12,14 @@ from aiohttp_session import get_session
 from bot.appkeys import FORM, SESSIONMAKER
 from bot.console import present
 from bot.console.auth import current_staff
+from bot.console.correction import CorrectionError, correct_answer, correctable_fields
 from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
 from storage import reporting
 from storage.models import Record, RecordStatus
 from storage.repositories import StorageError
-from storage.repositories.records import confirm, mark_enrolled, return_record
+from storage.repositories.records import confirm, correct, mark_enrolled, return_record
 
 router = web.RouteTableDef()
 
@@ -95,6 +96,11 @@ async def record_page(request: web.Request) -> web.Response:
         "today": dt.datetime.now(reporting.CHINA_TZ).date().isoformat(),
         "can_review": record.status == RecordStatus.submitted,
         "can_enroll": record.status in (RecordStatus.submitted, RecordStatus.confirmed),
+        "correctable": (
+            correctable_fields(form, dict(record.state.get("answers", {})))
+            if record.status == RecordStatus.confirmed
+            else []
+        ),
     }
     return aiohttp_jinja2.render_template("console/record.html", request, context)
 
@@ -108,7 +114,7 @@ async def _act(request: web.Request, action: str) -> web.Response:
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
             detail = await _load(request, db, record_id)
             record: Record = detail.record
-            message = await _apply(db, record, staff, action, form)
+            message = await _apply(db, record, staff, action, form, request.config_dict[FORM])
     except StorageError as exc:
         flash(session, str(exc), "error")
         raise _back(request, record_id) from None
@@ -119,7 +125,9 @@ async def _act(request: web.Request, action: str) -> web.Response:
     raise _back(request, record_id)
 
 
-async def _apply(db: Any, record: Record, staff: Any, action: str, form: Any) -> str:
+async def _apply(
+    db: Any, record: Record, staff: Any, action: str, form: Any, default_form: Any
+) -> str:
     version = _version(form)
     if action == "confirm":
         await confirm(db, record, staff=staff, expected_version=version)
@@ -163,7 +171,37 @@ async def _apply(db: Any, record: Record, staff: Any, action: str, form: Any) ->
             expected_version=version,
         )
         return "已登记动员后参保情况。"
+    if action == "correct":
+        return await _correct(db, record, staff, form, version, default_form)
     raise web.HTTPNotFound()
+
+
+async def _correct(
+    db: Any, record: Record, staff: Any, form: Any, version: int | None, default_form: Any
+) -> str:
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        raise ValueError("更正已确认的记录必须写明原因。")
+    if len(reason) > MAX_COMMENT:
+        raise ValueError(f"更正原因最多 {MAX_COMMENT} 个字。")
+    if record.status != RecordStatus.confirmed:
+        raise ValueError("只有已确认的记录通过更正修改；待审核的记录请退回。")
+    field = str(form.get("field", ""))
+    engine_form = present.form_for(default_form, record.form_id, record.form_version)
+    try:
+        corrected = correct_answer(engine_form, record.state, field, str(form.get("value", "")))
+    except CorrectionError as exc:
+        raise ValueError(str(exc)) from None
+    revision = await correct(
+        db,
+        record,
+        staff=staff,
+        answers=corrected.answers,
+        state=corrected.state,
+        reason=reason,
+        expected_version=version,
+    )
+    return f"已更正，生成第 {revision.n} 版。"
 
 
 @router.post(r"/records/{record_id:\d+}/confirm", name="console_confirm")
@@ -176,6 +214,12 @@ async def confirm_view(request: web.Request) -> web.Response:
 async def return_view(request: web.Request) -> web.Response:
     """Return a submitted record with a comment and, optionally, the fields to fix."""
     return await _act(request, "return")
+
+
+@router.post(r"/records/{record_id:\d+}/correct", name="console_correct")
+async def correct_view(request: web.Request) -> web.Response:
+    """Correct one answer of a confirmed record: a new revision with the reason."""
+    return await _act(request, "correct")
 
 
 @router.post(r"/records/{record_id:\d+}/enroll", name="console_enroll")
