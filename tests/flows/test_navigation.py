@@ -384,3 +384,16 @@ def test_remarks_are_bounded() -> None:
     assert isinstance(refused, Rejected) and "200" in refused.message
     walk(conv, ["很" * 200])
     assert conv.at_review
+
+
+def test_insured_elsewhere_in_suzhou_is_flagged_for_a_second_look() -> None:
+    conv = reviewed_never()
+    conv.edit("insured_status")
+    conv.answer("在外地参保")
+    walk(conv, ["江苏", "苏州", SKIP, "职工医保"])
+    assert conv.at_review
+    assert [w.code for w in conv.warnings()] == ["W_INSURED_IN_SUZHOU"]
+    conv.edit("insured_place")
+    walk(conv, ["上海市", "徐汇区"])
+    assert conv.at_review
+    assert conv.warnings() == []
