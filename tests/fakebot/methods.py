@@ -81,6 +81,7 @@ async def get_updates(srv: FakeTelegram, params: Params) -> Any:
         offset=params.get("offset"),
         limit=min(max(int(params.get("limit", 100)), 1), 100),
         wait_seconds=max(int(params.get("timeout", 0)), 0),
+        connected=params.connected,
     )
 
 

@@ -230,7 +230,8 @@ class FakeTelegram:
             return
         event = self._handled.setdefault(update_id, asyncio.Event())
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             raise AssertionError(self._not_answered(update_id, timeout)) from None
 
@@ -267,6 +268,8 @@ class FakeTelegram:
         except ApiError as exc:
             self._record(method, {}, arrived, exc.code)
             return error(exc)
+        transport = request.transport
+        params.connected = lambda: transport is not None and not transport.is_closing()
         if request.match_info["token"] != self.token:
             self._record(method, params.values, arrived, 401)
             return error(ApiError(401, "Unauthorized"))
@@ -328,5 +331,6 @@ class _CompletionMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            if isinstance(event, Update):
+            # In webhook mode an update is finished when its HTTP answer arrives.
+            if isinstance(event, Update) and not self._server.webhook.url:
                 self._server.mark_handled(event.update_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,12 @@ class UpdateQueue:
         self.delivered_at.setdefault(update.update_id, asyncio.get_running_loop().time())
 
     async def poll(
-        self, *, offset: int | None, limit: int, wait_seconds: int
+        self,
+        *,
+        offset: int | None,
+        limit: int,
+        wait_seconds: int,
+        connected: Callable[[], bool] = lambda: True,
     ) -> list[dict[str, Any]]:
         """``getUpdates``: confirm below ``offset``, then return up to ``limit`` updates,
         waiting up to ``wait_seconds`` for one to arrive."""
@@ -76,13 +82,17 @@ class UpdateQueue:
         while True:
             if offset is not None:
                 self._pending = [u for u in self._pending if u.forced or u.update_id >= offset]
+            if not connected():
+                # The bot gave up this poll (stopped, restarted): hand nothing to a dead socket.
+                return []
             batch = [u for u in self._pending if not u.in_flight][:limit]
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._closed:
                 break
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
         for update in batch:
             self._mark_delivered(update)
             if update.forced:
@@ -123,7 +133,8 @@ class UpdateQueue:
         """Sleep until the queue changes or ``within`` seconds pass."""
         self._changed.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), within)
+            async with asyncio.timeout(within):
+                await self._changed.wait()
 
     def close(self) -> None:
         """Release long-polling waiters (server shutdown)."""

@@ -82,10 +82,12 @@ class WebhookDelivery:
                 )
             self._attempted.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._attempted.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._attempted.wait()
 
     async def stop(self) -> None:
         """Stop delivering (server shutdown)."""
+        self.url = ""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

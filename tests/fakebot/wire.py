@@ -8,6 +8,7 @@ Answers are ``{"ok": true, "result": ...}`` or an error envelope with ``error_co
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,8 @@ class Params:
 
     values: dict[str, Any]
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    # Whether the caller is still connected (a cancelled long poll must not take updates).
+    connected: Callable[[], bool] = lambda: True
 
     def get(self, name: str, default: Any = None) -> Any:
         """The decoded value of a field, or ``default``."""

@@ -1,0 +1,156 @@
+"""``canbao run``: the bot and the web server in one process.
+
+Long polling by default; webhook mode when ``CANBAO_WEBHOOK_URL`` is set. Without a bot token
+only the web server runs. SIGTERM or SIGINT (Ctrl-C) stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import secrets
+import signal
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import make_url
+
+from bot.cli import CliError
+from bot.settings import Settings
+
+logger = logging.getLogger("canbao.run")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run`` sub-command."""
+    parser = subparsers.add_parser(
+        "run",
+        help="运行机器人和网页服务",
+        description="运行 Telegram 机器人（默认长轮询；设置 CANBAO_WEBHOOK_URL 时用 webhook）"
+        "和网页服务（工作人员后台、网页填报、健康检查）。",
+    )
+    parser.add_argument("--host", help="监听地址（默认 CANBAO_HOST）")
+    parser.add_argument("--port", type=int, help="监听端口（默认 CANBAO_PORT）")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="启动时不升级数据库结构（由 canbao db upgrade 负责）",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT; returns the exit code."""
+    configure_logging(args.log_level)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CliError(f"配置错误: CANBAO_{where.upper()}: {first['msg']}") from None
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    if settings.webhook_url and settings.webhook_secret is None:
+        # Telegram echoes the secret in every webhook call; one per run is enough.
+        overrides["webhook_secret"] = SecretStr(secrets.token_urlsafe(32))
+        logger.info("CANBAO_WEBHOOK_SECRET not set: using a random secret for this run")
+    settings = settings.model_copy(update=overrides)
+    asyncio.run(serve(settings, migrate=not args.no_migrate))
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr with timestamps; personal data is masked when :mod:`bot.privacy` is there."""
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Each request is an access-log line; the URL of a webhook call is harmless but noisy.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    _install_privacy_filter()
+
+
+def _install_privacy_filter() -> None:
+    try:
+        privacy = importlib.import_module("bot.privacy")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.privacy":
+            raise
+        return
+    install = getattr(privacy, "install_log_filter", None)
+    if callable(install):
+        install()
+        return
+    for value in vars(privacy).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, logging.Filter)
+            and value is not logging.Filter
+        ):
+            log_filter = value()
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(log_filter)
+            return
+
+
+async def serve(settings: Settings, *, migrate: bool = True) -> None:
+    """Start everything, wait for SIGTERM/SIGINT, stop everything."""
+    from bot.telegram.service import Service
+    from storage.db import ensure_schema, make_engine, make_sessionmaker
+
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    engine = make_engine(settings.database_url)
+    try:
+        if migrate:
+            try:
+                await ensure_schema(engine)
+            except Exception as exc:
+                raise CliError(
+                    f"数据库 {database}: 无法升级结构: {type(exc).__name__}: {exc}"
+                ) from None
+        service = Service(
+            settings, sessionmaker=make_sessionmaker(engine), form=_load_form(settings)
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await service.start()
+        except OSError as exc:
+            await service.stop()
+            raise CliError(
+                f"无法监听 {settings.host}:{settings.port}: {exc.strerror or exc}"
+            ) from None
+        except BaseException:
+            await service.stop()
+            raise
+        logger.info(
+            "running (telegram: %s, database: %s); stop with Ctrl-C or SIGTERM",
+            service.mode,
+            database,
+        )
+        await stop.wait()
+        logger.info("stopping")
+        await service.stop()
+    finally:
+        await engine.dispose()
+
+
+def _load_form(settings: Settings) -> Any:
+    import flows
+
+    try:
+        return flows.load_form(settings.form_file)
+    except flows.FormError as exc:
+        raise CliError(str(exc)) from None
+    except FileNotFoundError:
+        raise CliError(f"{settings.form_file}: 表单文件不存在 (CANBAO_FORM_FILE)") from None

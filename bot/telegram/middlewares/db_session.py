@@ -1,0 +1,40 @@
+"""One database session per update: the update's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.telegram.middlewares.inbox import INBOX_KEY
+from storage.repositories import inbox
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Inject an :class:`AsyncSession` as ``session``; commit when the handler returns.
+
+    Handlers may commit earlier themselves (e.g. before a slow call). When the handler raises,
+    the open transaction is rolled back. The inbox mark "processed" is written in the same
+    final commit as the handler's changes.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self._sessionmaker() as session:
+            data["session"] = session
+            result = await handler(event, data)
+            key = data.get(INBOX_KEY)
+            if key is not None:
+                await inbox.mark_processed(session, key[0], key[1])
+            await session.commit()
+            return result

@@ -1,0 +1,81 @@
+"""Record each update in the store's inbox before handling it.
+
+Polling confirms an update to Telegram before its handler finishes, and a webhook may deliver
+an update twice; the inbox is the bot's own memory of what it received:
+
+* a new update is recorded (committed) first, then handled;
+* an update already processed is a duplicate and is skipped: nothing happens twice;
+* an update recorded but not processed (the process died, or its handler failed) is handled
+  again when it is delivered again or replayed at start-up (:mod:`bot.telegram.replay`).
+
+The mark "processed" is written by :class:`~bot.telegram.middlewares.DbSessionMiddleware` in
+the same transaction as the handler's own changes, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import TelegramObject, Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import inbox
+
+logger = logging.getLogger(__name__)
+
+# Keys in the handler data: the (bot id, update id) being handled, and "this is a replay".
+INBOX_KEY = "inbox_key"
+REPLAY_KEY = "inbox_replay"
+
+
+class InboxMiddleware(BaseMiddleware):
+    """Outer update middleware giving exactly-once handling across duplicates and restarts."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        # Updates being handled by this process right now: a concurrent duplicate waits for
+        # nothing and is dropped (the first delivery will finish or fail on its own).
+        self._in_flight: set[tuple[int, int]] = set()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        bot: Bot = data["bot"]
+        key = (bot.id, event.update_id)
+        if key in self._in_flight:
+            logger.info("update %d is being handled already; duplicate dropped", event.update_id)
+            return UNHANDLED
+        self._in_flight.add(key)
+        try:
+            if not data.get(REPLAY_KEY):
+                status = await self._record(key, event)
+                if status is inbox.InboxStatus.processed:
+                    logger.info("update %d was handled before; duplicate dropped", event.update_id)
+                    return UNHANDLED
+            data[INBOX_KEY] = key
+            try:
+                return await handler(event, data)
+            except Exception as exc:
+                await self._failed(key, exc)
+                raise
+        finally:
+            self._in_flight.discard(key)
+
+    async def _record(self, key: tuple[int, int], event: Update) -> inbox.InboxStatus:
+        payload = event.model_dump(mode="json", exclude_none=True, by_alias=True)
+        async with self._sessionmaker() as session, session.begin():
+            return await inbox.record_update(session, key[0], key[1], payload)
+
+    async def _failed(self, key: tuple[int, int], exc: Exception) -> None:
+        # Only the exception type is kept: its text may quote what the user typed.
+        async with self._sessionmaker() as session, session.begin():
+            await inbox.mark_failed(session, key[0], key[1], type(exc).__name__)
