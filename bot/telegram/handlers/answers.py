@@ -1,0 +1,98 @@
+"""Typed answers to the current question, and a hint for anything that is not an answer."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from bot.telegram.handlers.context import Filler, active_record, identify, needs_reopen, persist
+from bot.telegram.handlers.flow import show_record
+from bot.telegram.handlers.replies import carries_id_number, delete_quietly, send
+from bot.telegram.i18n import gettext as _
+from bot.telegram.render import current_screen
+from flows import Conversation, Form, Rejected
+
+router = Router(name="answers")
+
+# Longer than any answer of the form (备注 is at most 200 characters; an address part 60).
+MAX_ANSWER_LENGTH = 500
+
+
+def _nothing_open(filler: Filler) -> str:
+    if filler.is_investigator:
+        return _("现在没有正在填写的表。请发送 /households 选择要采集的人员。")
+    return _("您好！请点击社区发给您的登记链接开始登记。发送 /help 查看帮助。")
+
+
+@router.message(F.text & ~F.text.startswith("/"))
+async def on_text(
+    message: Message,
+    session: AsyncSession,
+    form: Form,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    inbox_key: tuple[int, int] | None = None,
+) -> None:
+    """Answer the current question with what was typed."""
+    assert message.from_user is not None and message.text is not None
+    filler = await identify(session, message.from_user.id, message.chat.id)
+    record = await active_record(session, state, filler)
+    if record is None:
+        await message.answer(_nothing_open(filler))
+        return
+    conv = Conversation.restore(form, record.state)
+    if not record.editable or needs_reopen(record, conv):
+        await show_record(session, bot, form, filler, record, inbox_key)
+        return
+    screen = current_screen(conv, record.id, record.version)
+    if len(message.text) > MAX_ANSWER_LENGTH:
+        await send(
+            bot,
+            filler.chat_id,
+            screen.prefixed(
+                _("内容太长（{n}个字）。请只回答当前问题。").format(n=len(message.text))
+            ),
+        )
+        return
+    if conv.prompt is None:
+        hint = _("请点击下方的按钮继续。")
+        await send(bot, filler.chat_id, screen.prefixed(hint))
+        return
+    result = conv.answer(message.text)
+    if isinstance(result, Rejected):
+        await send(bot, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
+        return
+    await persist(session, record, conv, inbox_key)
+    if settings.delete_id_messages and carries_id_number(message.text):
+        await delete_quietly(bot, filler.chat_id, message.message_id)
+    await send(bot, filler.chat_id, current_screen(conv, record.id, record.version))
+
+
+@router.message(F.text.startswith("/"))
+async def on_unknown_command(message: Message) -> None:
+    """A command the bot does not know."""
+    await message.answer(_("没有这个命令。发送 /help 查看可用的命令。"))
+
+
+@router.message()
+async def on_not_text(
+    message: Message,
+    session: AsyncSession,
+    form: Form,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """Stickers, photos, voice...: a one-line hint and the question again."""
+    assert message.from_user is not None
+    filler = await identify(session, message.from_user.id, message.chat.id)
+    hint = _("请用文字回答，或点击消息下方的按钮。")
+    record = await active_record(session, state, filler)
+    if record is None or not record.editable:
+        await message.answer(f"{hint}\n{_nothing_open(filler)}")
+        return
+    conv = Conversation.restore(form, record.state)
+    await send(bot, filler.chat_id, current_screen(conv, record.id, record.version).prefixed(hint))

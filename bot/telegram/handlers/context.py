@@ -1,0 +1,208 @@
+"""Who is writing, which record they are on, and saving each step (shared by the routers).
+
+The database is the truth: a record's conversation state is saved after every accepted
+answer. The FSM holds only pointers (the active record id, the invite being proven, the
+household a person is being added to); when it is lost (a restart with memory storage) the
+active record is found again in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import Conversation, Form
+from storage.models import Channel, FilledBy, Investigator, Person, Record, RecordStatus
+from storage.repositories import inbox
+from storage.repositories import records as records_repo
+from storage.repositories.accounts import investigator_by_telegram
+from storage.repositories.actors import Actor
+
+CHANNEL = Channel.telegram
+ACTIVE = "rid"  # FSM data: the record being filled (0 = none on purpose)
+INVITE = "invite"  # FSM data: the invite whose identity proof is awaited
+ADD_HOUSEHOLD = "add_household"  # FSM data: household a new person is being added to
+ADD_NAME = "add_name"
+PAGE = "page"  # FSM data: the household list page last shown
+# Kept in the conversation state: the submission whose return has been reopened already,
+# so a returned record is reopened once, not again after it is completed anew.
+REOPENED_KEY = "reopened_after"
+
+
+class Stage(StatesGroup):
+    """Short steps outside the form itself."""
+
+    identity = State()  # a resident types the 公民身份号码 to prove who they are
+    add_name = State()  # an investigator types the name of a person not on the roster
+    add_id = State()  # ... and then their 公民身份号码
+
+
+@dataclass(frozen=True)
+class Filler:
+    """The Telegram user filling forms: a resident, or a bound (active) investigator."""
+
+    chat_id: int
+    investigator: Investigator | None
+
+    @property
+    def actor(self) -> Actor:
+        """The audited actor."""
+        if self.investigator is not None:
+            return Actor.investigator(self.investigator)
+        return Actor.resident(self.chat_id)
+
+    @property
+    def is_investigator(self) -> bool:
+        """Whether this user is a bound, active investigator."""
+        return self.investigator is not None
+
+
+async def identify(session: AsyncSession, user_id: int, chat_id: int) -> Filler:
+    """The filler behind a Telegram user (revoked investigators count as nobody special)."""
+    return Filler(chat_id, await investigator_by_telegram(session, user_id))
+
+
+def owns(filler: Filler, record: Record) -> bool:
+    """Whether the filler may act on the record (their own draft, as resident or investigator)."""
+    if record.discarded_at is not None:
+        return False
+    if filler.investigator is not None:
+        return (
+            record.filled_by == FilledBy.investigator
+            and record.investigator_id == filler.investigator.id
+        )
+    return (
+        record.filled_by == FilledBy.resident
+        and record.notify_channel == CHANNEL
+        and record.notify_chat_id == str(filler.chat_id)
+    )
+
+
+async def active_record(session: AsyncSession, state: FSMContext, filler: Filler) -> Record | None:
+    """The record the filler is working on, from the FSM pointer or else from the database."""
+    data = await state.get_data()
+    pointer = data.get(ACTIVE)
+    if pointer == 0:
+        return None
+    if isinstance(pointer, int):
+        record = await session.get(Record, pointer)
+        if record is not None and owns(filler, record):
+            return record
+    found = await _latest_open(session, filler)
+    if found is not None:
+        await state.update_data({ACTIVE: found.id})
+    return found
+
+
+async def _latest_open(session: AsyncSession, filler: Filler) -> Record | None:
+    if filler.investigator is not None:
+        drafts = await records_repo.records_of_investigator(
+            session, filler.investigator.id, [RecordStatus.draft, RecordStatus.returned]
+        )
+        return drafts[0] if drafts else None
+    records = await records_repo.records_of_chat(session, CHANNEL, filler.chat_id)
+    editable = [r for r in records if r.editable]
+    candidates = editable or list(records)
+    return candidates[0] if candidates else None
+
+
+async def set_active(state: FSMContext, record_id: int) -> None:
+    """Point the FSM at the record being filled (0: none)."""
+    await state.update_data({ACTIVE: record_id})
+
+
+def today() -> dt.date:
+    """The collection date of a form started now."""
+    return dt.date.today()
+
+
+def prefill_of(person: Person) -> dict[str, Any]:
+    """The roster's values the form shows for confirmation."""
+    return {
+        "name": person.name,
+        "id_number": person.id_number,
+        "mobile": person.mobile,
+        "residence": person.residence_address,
+    }
+
+
+async def open_record(
+    session: AsyncSession, form: Form, filler: Filler, person: Person
+) -> records_repo.StartResult:
+    """Resume the person's live record or start a draft (the duplicate guard applies)."""
+    investigator = filler.investigator
+    context: dict[str, Any] = {"collection_date": today()}
+    if investigator is not None:
+        context["investigator"] = investigator.name
+    mode = "investigator" if investigator is not None else "resident"
+    conv = Conversation.start(form, mode=mode, prefill=prefill_of(person), context=context)
+    return await records_repo.get_or_start_draft(
+        session,
+        person,
+        form_id=form.id,
+        form_version=form.version,
+        filled_by=FilledBy.investigator if investigator is not None else FilledBy.resident,
+        state=conv.state,
+        actor=filler.actor,
+        investigator=investigator,
+        channel=CHANNEL,
+        chat_id=filler.chat_id,
+    )
+
+
+async def commit(session: AsyncSession, inbox_key: tuple[int, int] | None) -> None:
+    """Commit the update's changes together with its inbox mark, before anything is sent:
+    a crash after this point never applies the same answer twice."""
+    if inbox_key is not None:
+        await inbox.mark_processed(session, *inbox_key)
+    await session.commit()
+
+
+async def persist(
+    session: AsyncSession,
+    record: Record,
+    conv: Conversation,
+    inbox_key: tuple[int, int] | None,
+) -> None:
+    """Save the conversation after an accepted step and commit (the record's version moves
+    on, which makes every button drawn before stale)."""
+    await records_repo.save_state(session, record, conv.state, expected_version=record.version)
+    await commit(session, inbox_key)
+
+
+def needs_reopen(record: Record, conv: Conversation) -> bool:
+    """A record returned by staff whose return has not been opened for changes yet."""
+    return (
+        record.status == RecordStatus.returned
+        and conv.complete
+        and conv.state.get(REOPENED_KEY) != _return_marker(record)
+    )
+
+
+def _return_marker(record: Record) -> str:
+    return record.submitted_at.isoformat() if record.submitted_at else ""
+
+
+def reopen(form: Form, record: Record, conv: Conversation) -> Conversation:
+    """Open the fields staff marked (or the summary) again; returns the new conversation."""
+    fields = [
+        name
+        for name in record.return_fields or []
+        if form.has_field(name) and form.field(name).stage == "main"
+    ]
+    conv.reopen(fields or None)
+    state = conv.state
+    state[REOPENED_KEY] = _return_marker(record)
+    return Conversation.restore(form, state)
+
+
+async def person_of(session: AsyncSession, record: Record) -> Person:
+    """The record's person."""
+    person = await session.get(Person, record.person_id)
+    assert person is not None
+    return person

@@ -1,0 +1,58 @@
+"""Sending, editing and deleting messages, tolerant of what the chat may have lost."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, Message
+
+from bot.telegram.render import Screen
+
+logger = logging.getLogger(__name__)
+
+# A full 公民身份号码 anywhere in a text (spaces and dashes between groups allowed).
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def carries_id_number(text: str) -> bool:
+    """Whether a message carries a full ID number (it is deleted from the chat once stored)."""
+    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    return _ID_IN_TEXT.search(compact) is not None
+
+
+async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
+    """Send a screen as a new message."""
+    return await bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
+
+
+async def edit(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit a message's text (and keyboard); a message that cannot be edited any more (gone,
+    too old) gets the text as a new message instead, an unchanged one is left alone."""
+    try:
+        await bot.edit_message_text(
+            text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+        )
+    except TelegramBadRequest as exc:
+        if "not modified" in exc.message:
+            return
+        logger.info("message %d could not be edited (%s); sending anew", message_id, exc.message)
+        await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def delete_quietly(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Delete a message; one already gone (or too old to delete) is not an error."""
+    try:
+        await bot.delete_message(chat_id, message_id)
+    except TelegramBadRequest as exc:
+        logger.info("message %d could not be deleted: %s", message_id, exc.message)

@@ -1,0 +1,72 @@
+"""Buttons on a record's messages: choices, 确认/跳过, multi-select, review, edit, submit.
+
+A button is refused with a short answer, changing nothing, when it names someone else's
+record or was drawn for an older version of the record (an old message, a double tap).
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram.callbacks import StepCb
+from bot.telegram.handlers import actions
+from bot.telegram.handlers.context import identify, needs_reopen, owns, persist, set_active
+from bot.telegram.handlers.flow import show_record, submit
+from bot.telegram.handlers.replies import edit, send
+from bot.telegram.i18n import gettext as _
+from bot.telegram.render import current_screen
+from flows import Conversation, Form
+from storage.models import Record
+
+router = Router(name="steps")
+
+
+@router.callback_query(StepCb.filter())
+async def on_step(
+    query: CallbackQuery,
+    callback_data: StepCb,
+    session: AsyncSession,
+    form: Form,
+    state: FSMContext,
+    bot: Bot,
+    inbox_key: tuple[int, int] | None = None,
+) -> None:
+    """Apply one button to its record."""
+    filler = await identify(session, query.from_user.id, query.from_user.id)
+    record = await session.get(Record, callback_data.r)
+    if record is None or not owns(filler, record):
+        await query.answer(_("这个按钮不属于您的登记。"), show_alert=True)
+        return
+    if record.version != callback_data.v:
+        await query.answer(_("这个按钮已过期，请看最新的消息。"))
+        return
+    if not record.editable:
+        await query.answer(_("这份登记已经提交，不能再修改。"), show_alert=True)
+        return
+    conv = Conversation.restore(form, record.state)
+    if needs_reopen(record, conv):
+        await query.answer()
+        await show_record(session, bot, form, filler, record, inbox_key)
+        return
+    outcome = actions.apply(conv, callback_data.o, callback_data.x)
+    if outcome.error is not None:
+        await query.answer(outcome.error[:200], show_alert=True)
+        return
+    await set_active(state, record.id)
+    pressed = query.message.message_id if isinstance(query.message, Message) else None
+    if outcome.submit:
+        await query.answer(_("已提交"))
+        await submit(session, bot, filler, record, conv, inbox_key, pressed)
+        return
+    await persist(session, record, conv, inbox_key)
+    await query.answer()
+    screen = current_screen(conv, record.id, record.version)
+    if outcome.redraw and pressed is not None:
+        await edit(bot, filler.chat_id, pressed, screen.text, screen.markup)
+        return
+    if outcome.answered is not None and pressed is not None:
+        await edit(bot, filler.chat_id, pressed, outcome.answered)
+    await send(bot, filler.chat_id, screen)
