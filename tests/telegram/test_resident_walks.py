@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.telegram.callbacks import Op, StepCb
 from storage.models import RecordStatus
 from tests.fakebot import FakeTelegram
 from tests.telegram.conftest import StartService

@@ -41,12 +41,17 @@ async def on_text(
     assert message.from_user is not None and message.text is not None
     filler = await identify(session, message.from_user.id, message.chat.id)
     record = await active_record(session, state, filler)
+    stray_id = settings.delete_id_messages and carries_id_number(message.text)
     if record is None:
         await message.answer(_nothing_open(filler))
+        if stray_id:
+            await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     conv = Conversation.restore(form, record.state)
     if not record.editable or needs_reopen(record, conv):
         await show_record(session, bot, form, filler, record, inbox_key)
+        if stray_id:
+            await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     screen = current_screen(conv, record.id, record.version)
     if len(message.text) > MAX_ANSWER_LENGTH:
@@ -65,9 +70,11 @@ async def on_text(
     result = conv.answer(message.text)
     if isinstance(result, Rejected):
         await send(bot, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
+        if stray_id:
+            await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     await persist(session, record, conv, inbox_key)
-    if settings.delete_id_messages and carries_id_number(message.text):
+    if stray_id:
         await delete_quietly(bot, filler.chat_id, message.message_id)
     await send(bot, filler.chat_id, current_screen(conv, record.id, record.version))
 
