@@ -146,18 +146,18 @@ async def identity(request: web.Request) -> web.StreamResponse:
     check_same_origin(request, request.config_dict[SETTINGS].public_url)
     data = await read_json(request, {"id_number"})
     typed = text_value(data, "id_number").strip()
-    if not typed:
-        raise bad_request("请输入登记对象的18位公民身份号码。")
-    try:
-        check_id_number(typed, dt.date.today())
-    except Invalid as exc:
-        # A number that cannot be anyone's is a typo, not a guess: it does not count.
-        raise ApiError(422, exc.message) from None
 
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if cookies.is_verified(request, invite):
             view, _record, _conv = await _view(request, session, invite)
             return web.json_response({"view": view})
+        if not typed:
+            raise bad_request("请输入登记对象的18位公民身份号码。")
+        try:
+            check_id_number(typed, dt.date.today())
+        except Invalid as exc:
+            # A number that cannot be anyone's is a typo, not a guess: it does not count.
+            raise ApiError(422, exc.message, view=_identity_view(invite)) from None
         result = await store.prove_identity(session, invite, typed)
         if result.outcome == VerifyOutcome.locked:
             return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)

@@ -45,6 +45,15 @@ async def test_unknown_invite_is_a_chinese_404_page(chat_env: ChatEnv) -> None:
     response = await chat_env.client.get("/c/NoSuchInviteCode123/api/state", headers=HEADERS)
     assert response.status == 404
     assert "链接无效" in (await response.json())["error"]
+    for action, body in (
+        ("identity", {"id_number": WRONG_ID}),
+        ("answer", {"text": "", "version": 1}),
+    ):
+        response = await chat_env.client.post(
+            f"/c/NoSuchInviteCode123/api/{action}", json=body, headers=HEADERS
+        )
+        assert response.status == 404
+        assert "链接无效" in (await response.json())["error"]
 
 
 async def test_page_is_self_contained_and_not_frameable(chat_env: ChatEnv) -> None:

@@ -323,7 +323,8 @@
     if (firstDraw && v.person && stage !== "identity" && stage !== "locked") {
       bubble("bot", "您好！这是 " + v.person.name + "（" + v.person.id + "）的全民参保登记。");
     }
-    if (v.returned && (!before || !before.returned)) {
+    // The reviewer's comment, unless the notification just shown already carried it.
+    if (v.returned && (!before || !before.returned) && !(v.notices || []).length) {
       var text = "社保经办机构退回了您的登记，请修改后重新提交。意见：" + v.returned.comment;
       if (v.returned.fields.length) text += "（需修改：" + v.returned.fields.join("、") + "）";
       bubble("bot notice", text);
