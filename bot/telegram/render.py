@@ -80,7 +80,7 @@ def prompt_screen(prompt: Prompt, record_id: int, version: int) -> Screen:
         builder.row(InlineKeyboardButton(text=_("完成"), callback_data=cb(Op.finish)))
     else:
         if current is not None and prompt.kind != "confirm":
-            label = _("名册信息") if prompt.prefilled else _("已填写")
+            label = _("预填信息") if prompt.prefilled else _("已填写")
             lines.append(_("{label}：{value}").format(label=label, value=current))
             lines.append(_("无误请点“确认”，有误请直接输入正确内容。"))
         elif prompt.choices and prompt.allow_text:

@@ -66,7 +66,7 @@ async def test_minor_registered_by_guardian(
     assert parent_id not in user.last_message.text
     await user.click("确认无误")
     assert (
-        "已填写：王大明" in user.last_message.text or "名册信息：王大明" in user.last_message.text
+        "已填写：王大明" in user.last_message.text or "预填信息：王大明" in user.last_message.text
     )
     await user.click("确认")  # the confirmer defaults to the guardian
     await user.click("确认")  # acknowledgement

@@ -60,7 +60,7 @@ async def test_never_insured_employed_in_suzhou_with_workplace(
     assert question.text == "填表人：本人"  # the pressed question became "问题：答案"
     assert question.buttons == []
 
-    assert "名册信息：张三" in user.last_message.text
+    assert "预填信息：张三" in user.last_message.text
     await user.click("确认")
     assert "公民身份号码" in user.last_message.text
     assert zhang.id_number not in user.last_message.text  # shown masked
@@ -82,7 +82,7 @@ async def test_never_insured_employed_in_suzhou_with_workplace(
     await user.click("从未参保")
     # The roster's address is offered part by part.
     for value in ("江苏省", "苏州市", "姑苏区", "人民路", "100"):
-        assert f"名册信息：{value}" in user.last_message.text, user.last_message.text
+        assert f"预填信息：{value}" in user.last_message.text, user.last_message.text
         await user.click("确认")
 
     # A sticker is not an answer: a one-line hint and the question again.

@@ -132,7 +132,7 @@ async def household(
         .where(Person.household_id == household_id)
         .order_by(Person.id)
     )
-    members = [Member(person, record) for person, record in result.tuples().all()]
+    members = [Member(person, record) for person, record in result.all()]
     return found, community, members
 
 

@@ -23,7 +23,7 @@ from bot.telegram.handlers.identity import open_for_invite
 from bot.telegram.i18n import gettext as _
 from flows import Form, mask_id
 from storage.models import Investigator, Invite
-from storage.repositories.accounts import bind_investigator
+from storage.repositories.accounts import bind_investigator, looks_like_binding_code
 from storage.repositories.errors import BindingError
 from storage.repositories.invites import resolve_start_code
 
@@ -56,7 +56,7 @@ async def on_start(
         )
         return
     target = await resolve_start_code(session, code)
-    if isinstance(target, Investigator):
+    if isinstance(target, Investigator) or looks_like_binding_code(code):
         await _bind(message, session, code, state, inbox_key)
         return
     if not isinstance(target, Invite):
