@@ -641,8 +641,10 @@ async def stream_records(
         Record.district_id, Record.street_id, Record.community_id, Household.number, Record.id
     ).execution_options(yield_per=batch)
     result = await session.stream(stmt)
-    async for mapping in result.mappings():
-        yield RecordRow(**dict(mapping))
+    # A batch per await, not a row: each await crosses into the driver's thread.
+    async for partition in result.mappings().partitions(batch):
+        for mapping in partition:
+            yield RecordRow(**dict(mapping))
 
 
 async def record_row(session: AsyncSession, scope: int | None, record_id: int) -> RecordRow | None:
@@ -650,6 +652,12 @@ async def record_row(session: AsyncSession, scope: int | None, record_id: int) -
     stmt = _apply_scope(_record_rows_select(), scope).where(Record.id == record_id)
     mapping = (await session.execute(stmt)).mappings().first()
     return None if mapping is None else RecordRow(**dict(mapping))
+
+
+async def _rows(result: Any) -> AsyncIterator[Any]:
+    async for partition in result.mappings().partitions(1000):
+        for mapping in partition:
+            yield mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -734,7 +742,7 @@ async def uninsuring_employers(
     stmt = stmt.where(Record.employer_name.is_not(None)).order_by(Record.id)
     lines: dict[str, EmployerLine] = {}
     result = await session.stream(stmt.execution_options(yield_per=1000))
-    async for m in result.mappings():
+    async for m in _rows(result):
         answers = m["answers"] or {}
         if "employer_uninsured" not in (answers.get("uninsured_reasons") or []):
             continue
