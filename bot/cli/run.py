@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import secrets
 import signal
@@ -18,6 +17,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import make_url
 
 from bot.cli import CliError
+from bot.privacy import install_log_masking
 from bot.settings import Settings
 
 logger = logging.getLogger("canbao.run")
@@ -68,37 +68,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def configure_logging(level: str) -> None:
-    """Log to stderr with timestamps; personal data is masked when :mod:`bot.privacy` is there."""
+    """Log to stderr with timestamps; ID and mobile numbers are masked in every record."""
     logging.basicConfig(
         level=getattr(logging, level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Each request is an access-log line; the URL of a webhook call is harmless but noisy.
+    # Access lines would carry web chat links, and with them invite codes.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    _install_privacy_filter()
-
-
-def _install_privacy_filter() -> None:
-    try:
-        privacy = importlib.import_module("bot.privacy")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.privacy":
-            raise
-        return
-    install = getattr(privacy, "install_log_filter", None)
-    if callable(install):
-        install()
-        return
-    for value in vars(privacy).values():
-        if (
-            isinstance(value, type)
-            and issubclass(value, logging.Filter)
-            and value is not logging.Filter
-        ):
-            log_filter = value()
-            for handler in logging.getLogger().handlers:
-                handler.addFilter(log_filter)
-            return
+    install_log_masking()
 
 
 async def serve(settings: Settings, *, migrate: bool = True) -> None:

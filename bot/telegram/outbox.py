@@ -1,8 +1,12 @@
 """The outbox sender: delivers queued notifications under Telegram's rate limits.
 
 Rows are claimed (leased) in one short transaction, sent, and each marked sent or failed in
-its own transaction. Messages to one chat go out in order and at most ``per_chat_rate`` per
-second; all chats together at most ``overall_rate`` per second. A failed send is retried with
+its own transaction. Messages to one chat go out in order, ``1/per_chat_rate`` seconds apart
+(counted from the end of the previous send); new messages start at most ``overall_rate`` per
+second in all. Retries of one message inside the bot's retry policy follow its backoff.
+
+With several sender processes (PostgreSQL), each message is still sent once (rows are leased
+with ``SKIP LOCKED``), but pacing and order are kept per process only. A failed send is retried with
 the store's backoff (or after Telegram's ``retry_after``); a chat that blocked the bot or no
 longer exists is given up at once.
 """
@@ -29,7 +33,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from bot.telegram.ratelimit import KeyedBuckets, TokenBucket
+from bot.telegram.ratelimit import ChatPacer, TokenBucket
 from storage.models import Channel, Outbox
 from storage.repositories import outbox
 
@@ -94,7 +98,7 @@ class OutboxSender:
         self._idle_interval = idle_interval
         # The lease must outlast the slowest round: a whole batch paced into one chat.
         self._lease = dt.timedelta(seconds=60 + batch / min(per_chat_rate, overall_rate))
-        self._per_chat = KeyedBuckets(per_chat_rate)
+        self._per_chat = ChatPacer(per_chat_rate)
         self._overall = TokenBucket(overall_rate)
         self._wakeup = asyncio.Event()
         self.stats = SenderStats()
@@ -161,14 +165,17 @@ class OutboxSender:
     async def _send(self, row: Outbox) -> bool:
         try:
             message = self._render(row)
-            await self._per_chat.acquire(row.chat_id)
+            await self._per_chat.wait(row.chat_id)
             await self._overall.acquire()
-            await self._bot.send_message(
-                int(row.chat_id),
-                message.text,
-                reply_markup=message.reply_markup,
-                parse_mode=message.parse_mode,
-            )
+            try:
+                await self._bot.send_message(
+                    int(row.chat_id),
+                    message.text,
+                    reply_markup=message.reply_markup,
+                    parse_mode=message.parse_mode,
+                )
+            finally:
+                self._per_chat.sent(row.chat_id)
         except TelegramRetryAfter as exc:
             await self._failed(row, exc, retry_after=exc.retry_after)
             return False

@@ -51,6 +51,46 @@ class TokenBucket:
             await asyncio.sleep(delay)
 
 
+class ChatPacer:
+    """At least ``1/rate`` seconds between the end of one send to a chat and the start of the
+    next, counted from when a send *finished* (retries inside a send included), so the gap
+    Telegram sees between two delivered messages is never shorter."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        prune_above: int = 10_000,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be > 0")
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._prune_above = prune_above
+        self._next: dict[Hashable, float] = {}
+
+    def delay(self, key: Hashable) -> float:
+        """Seconds until ``key`` may be sent to again."""
+        return max(0.0, self._next.get(key, 0.0) - self._clock())
+
+    async def wait(self, key: Hashable) -> None:
+        """Sleep until ``key`` may be sent to."""
+        delay = self.delay(key)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def sent(self, key: Hashable) -> None:
+        """Record that a send to ``key`` just finished (successfully or not)."""
+        now = self._clock()
+        if len(self._next) >= self._prune_above:
+            self._next = {k: t for k, t in self._next.items() if t > now}
+        self._next[key] = now + self.interval
+
+    def __len__(self) -> int:
+        return len(self._next)
+
+
 class KeyedBuckets:
     """One :class:`TokenBucket` per key (a chat id), forgetting idle ones to bound memory."""
 
