@@ -22,6 +22,7 @@ class Corrected:
 
     answers: dict[str, Any]
     state: dict[str, Any]
+    flags: list[str]
 
 
 def correctable_fields(form: Form, answers: dict[str, Any]) -> list[tuple[str, str]]:
@@ -58,7 +59,8 @@ def correct_answer(form: Form, state: dict[str, Any], field: str, text: str) -> 
         raise CorrectionError(
             f"这项更正需要补充新的内容（{following}），不能直接更正；请联系登记人重新填报。"
         )
-    # The reviewer has seen the consistency warnings on the record page.
+    # The reviewer has seen the consistency warnings on the record page; they stay as flags.
+    flags = [w.code for w in conv.warnings()]
     conv.confirm_warnings()
     proceeded = conv.proceed()
     if isinstance(proceeded, Rejected):
@@ -70,4 +72,4 @@ def correct_answer(form: Form, state: dict[str, Any], field: str, text: str) -> 
             raise CorrectionError(answered.message)
     if not conv.complete:
         raise CorrectionError("更正后表格不完整，请联系登记人重新填报。")
-    return Corrected(conv.record(), conv.state)
+    return Corrected(conv.record(), conv.state, flags)

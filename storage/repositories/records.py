@@ -296,8 +296,7 @@ async def submit(
         channel=channel,
     )
     session.add(revision)
-    kept = [f for f in record.flags if f == FLAG_NOT_ON_ROSTER]
-    record.flags = sorted(set(kept) | set(flags))
+    _set_flags(record, flags)
     record.state = state
     record.status = RecordStatus.submitted
     record.submitted_at = now
@@ -428,6 +427,12 @@ async def confirm_unflagged(
     return confirmed
 
 
+def _set_flags(record: Record, flags: Sequence[str]) -> None:
+    """Replace the answers' warnings; the roster flag belongs to the person and stays."""
+    kept = [f for f in record.flags if f == FLAG_NOT_ON_ROSTER]
+    record.flags = sorted(set(kept) | set(flags))
+
+
 async def correct(
     session: AsyncSession,
     record: Record,
@@ -436,9 +441,14 @@ async def correct(
     answers: dict[str, Any],
     state: dict[str, Any],
     reason: str,
+    flags: Sequence[str] | None = None,
     expected_version: int | None = None,
 ) -> RecordRevision:
-    """Correct a confirmed record: a new revision carrying the reason; it stays confirmed."""
+    """Correct a confirmed record: a new revision carrying the reason; it stays confirmed.
+
+    ``flags`` are the corrected answers' consistency warnings (codes); ``None`` keeps the
+    record's flags as they are.
+    """
     check_scope(staff, record)
     reason = reason.strip()
     if not reason:
@@ -461,6 +471,8 @@ async def correct(
         reason=reason,
     )
     session.add(revision)
+    if flags is not None:
+        _set_flags(record, flags)
     record.state = state
     _copy_answers(record, answers)
     await _flush(session)

@@ -287,3 +287,27 @@ async def test_correcting_a_confirmed_record_makes_a_new_revision_with_the_reaso
     after = await _record(sessions, record.id)
     assert after.status == RecordStatus.confirmed
     assert after.state["answers"]["mobile"] == "13900001111"
+
+
+async def test_a_correction_recomputes_the_consistency_flags(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await login(client, "city_admin")
+    record = await _record(sessions, world.records["confirmed"])
+    assert record.flags == []
+    token = await csrf_of(client, f"/console/records/{record.id}")
+    response = await client.post(
+        f"/console/records/{record.id}/correct",
+        data={
+            "_csrf": token,
+            "version": str(record.version),
+            "field": "current_status",
+            "value": "无业",
+            "reason": "入户核实后更正",
+        },
+    )
+    assert "已更正，生成第 2 版" in await response.text()
+    after = await _record(sessions, record.id)
+    # 单位未参保 without 单位就业 is now inconsistent: the record carries the warning again.
+    assert after.flags == ["W_EMPLOYER_REASON"]
+    assert "workplace_name" not in after.state["answers"]

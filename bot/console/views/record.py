@@ -198,6 +198,7 @@ async def _correct(
         staff=staff,
         answers=corrected.answers,
         state=corrected.state,
+        flags=corrected.flags,
         reason=reason,
         expected_version=version,
     )
