@@ -107,7 +107,7 @@ async def on_cancel(message: Message, session: AsyncSession, state: FSMContext) 
         await set_active(state, 0)
         await message.answer(_("已暂停，草稿已保存。发送 /households 继续采集，或选择其他人员。"))
         return
-    await message.answer(_("已暂停，草稿已保存。下次发送任意消息或 /start 即可从暂停处继续。"))
+    await message.answer(_("已暂停，草稿已保存。下次发送 /start 即可从暂停处继续。"))
 
 
 @router.message(Command("status"))
@@ -130,5 +130,5 @@ async def on_status(message: Message, session: AsyncSession, form: Form, state: 
         conv = Conversation.restore(form, record.state) if record.editable else None
         lines.append(f"• {person.name}：{status_line(record, conv)}")
         if conv is not None and needs_reopen(record, conv):
-            lines.append(_("  发送任意消息开始修改。"))
+            lines.append(_("  发送 /start 开始修改。"))
     await message.answer(Screen("\n".join(lines)).text)
