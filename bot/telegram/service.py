@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.telegram.dispatcher import TASKS_CONCURRENCY_LIMIT, create_dispatcher
 from bot.telegram.factory import create_bot
 from bot.telegram.outbox import OutboxSender, Renderer, render_payload
+from bot.telegram.reminders import run_reminders
 from bot.telegram.replay import replay_unprocessed
 from bot.telegram.retry import RetryPolicy
 
@@ -117,6 +118,9 @@ class Service:
             idle_interval=self._outbox_idle_interval,
         )
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+        self._tasks.append(
+            asyncio.create_task(run_reminders(self.sessionmaker, settings), name="reminders")
+        )
 
     async def _start_webhook(self, bot: Bot, dispatcher: Dispatcher) -> None:
         assert self.settings.webhook_url is not None and self.settings.webhook_secret is not None
@@ -156,7 +160,7 @@ class Service:
         if self.sender is not None:
             # The sender never ends on its own; polling ends after stop_polling.
             for task in self._tasks:
-                if task.get_name() == "outbox-sender":
+                if task.get_name() in ("outbox-sender", "reminders"):
                     task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE)
