@@ -4,9 +4,13 @@ invite locked after too many wrong identity proofs."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 
 import pytest
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import RecordStatus
@@ -102,15 +106,19 @@ async def test_returned_record_reopens_only_marked_fields_and_resubmits(
     for _ in range(5):
         await user.click("确认")
     await user.click("无业")
-    await user.click("无参保意愿")
+    await user.click("单位未参保")
     await user.click("完成")
     await user.click("跳过")
-    await user.click("确认无误")
+    # A consistency hint at the review: confirmed once, it is not asked again.
+    assert "⚠ 未参保原因选了“单位未参保”" in user.last_message.text
+    assert "确认无误" not in user.last_message.buttons
+    await user.click("核对无误，继续")
     await user.click("确认")
     await user.click("确认")
     await user.click("提交")
 
     record = await live_record(sessions, sun.person_id)
+    assert record.flags == ["W_EMPLOYER_REASON"]
     async with sessions() as session, session.begin():
         staff = await create_staff(session, "reviewer1", "correct horse battery")
         stored = await records_repo.get_record(session, record.id)
@@ -175,3 +183,45 @@ async def test_identity_proof_locks_after_five_wrong_numbers(
         assert invite.verified_at is None
     # Every number typed was deleted from the chat after it was checked.
     assert not any(m.text and zhou.id_number in m.text for m in user.messages if not m.from_bot)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_identity_step_survives_restart_with_redis_and_postgresql(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+    redis_url: str,
+) -> None:
+    prefix = f"canbao-test-{secrets.token_hex(4)}"
+
+    def storage() -> RedisStorage:
+        return RedisStorage.from_url(
+            redis_url, key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True)
+        )
+
+    feng = await seed_person(sessions, "冯十一", born=years_ago(52), household="0008")
+    try:
+        first = await start_service(form=FORM, fsm_storage=storage())
+        user = tg.user(3601, "冯十一")
+        await user.send(f"/start {feng.code}")
+        assert "请输入冯十一的18位公民身份号码" in user.last_message.text
+        await first.stop()
+
+        # The pending identity proof lives in Redis: the new process takes the number.
+        await start_service(form=FORM, fsm_storage=storage())
+        await user.send(feng.id_number)
+        assert "身份核对成功" in user.last_message.text
+        await user.click("知道了，继续")
+        await user.click("指定代理人")
+        assert "姓名" in user.last_message.text
+        record = await live_record(sessions, feng.person_id)
+        assert record.state["answers"]["filler_role"] == "proxy"
+    finally:
+        redis = Redis.from_url(redis_url)
+        keys = [key async for key in redis.scan_iter(f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
