@@ -187,3 +187,17 @@ async def test_insured_elsewhere_through_duplicates_forgeries_and_flood_control(
     }
     # No policy note applies to someone insured elsewhere.
     assert "📌" not in user.last_message.text
+
+
+async def test_texts_follow_the_users_language(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await start_service(form=FORM)
+    english = tg.user(3701, "Lee", language_code="en")
+    chinese = tg.user(3702, "李", language_code="zh-hans")
+    await english.send("/start NoSuchInvite123")
+    await chinese.send("/start NoSuchInvite123")
+    assert english.last_message.text.startswith("This link is not valid or has expired.")
+    assert chinese.last_message.text.startswith("这个登记链接无效或已过期。")
