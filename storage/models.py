@@ -311,6 +311,8 @@ class Record(TimestampMixin, Base):
     __tablename__ = "records"
     __table_args__ = (
         Index("ix_records_status_updated_at", "status", "updated_at"),
+        # The review queue: newest submissions first within a status.
+        Index("ix_records_status_submitted_at", "status", "submitted_at"),
         Index("ix_records_district_id_status", "district_id", "status"),
         Index("ix_records_community_id_status", "community_id", "status"),
         Index("ix_records_street_id_status", "street_id", "status"),

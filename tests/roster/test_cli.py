@@ -191,8 +191,8 @@ def test_invite_export(
 
 def test_db_upgrade_and_current(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert "数据库已升级：空库 → 0001" in capsys.readouterr().out
+    assert "数据库已升级：空库 → 0002" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "已是最新版本" in capsys.readouterr().out
     assert main(["db", "current"]) == 0
-    assert "当前版本：0001；最新" in capsys.readouterr().out
+    assert "当前版本：0002；最新" in capsys.readouterr().out
