@@ -78,7 +78,13 @@ async def test_never_insured_employed_in_suzhou_with_workplace(
     assert "已填写：13900005678" in user.last_message.text
     await user.click("确认")
 
-    assert "当前参保状态" in user.last_message.text
+    # /summary: every answer so far (numbers masked), each with an edit button.
+    await user.send("/summary")
+    assert "手机号码：139****5678" in user.last_message.text
+    assert zhang.id_number not in user.last_message.text
+    await user.click("改：手机号码")
+    await user.send("13900005679")
+    assert "当前参保状态" in user.last_message.text  # on to the first open question
     await user.click("从未参保")
     # The roster's address is offered part by part.
     for value in ("江苏省", "苏州市", "姑苏区", "人民路", "100"):
@@ -145,7 +151,7 @@ async def test_never_insured_employed_in_suzhou_with_workplace(
         "filler_role": "self",
         "name": "张三",
         "id_number": zhang.id_number,
-        "mobile": "13900005678",
+        "mobile": "13900005679",
         "insured_status": "never",
         "residence": {
             "province": "江苏省",
