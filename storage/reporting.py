@@ -182,6 +182,7 @@ def _queue_select() -> AnySelect:
             Record.duplicate_attempts,
             Record.submitted_at,
             Record.updated_at,
+            Record.state,
         )
         .join(Person, Record.person_id == Person.id)
         .join(District, Record.district_id == District.id)
@@ -191,6 +192,16 @@ def _queue_select() -> AnySelect:
         .outerjoin(Investigator, Record.investigator_id == Investigator.id)
         .where(Record.discarded_at.is_(None))
     )
+
+
+def _queue_row(values: dict[str, Any]) -> QueueRow:
+    """A queue line showing what the person answered, the roster's value where nothing yet."""
+    state = values.pop("state") or {}
+    answers = state.get("answers") or {}
+    for key in ("name", "mobile"):
+        if isinstance(answers.get(key), str) and answers[key]:
+            values[key] = answers[key]
+    return QueueRow(**values)
 
 
 async def queue(
@@ -213,7 +224,7 @@ async def queue(
     stmt = _apply_filter(_apply_scope(_queue_select(), scope), f)
     stmt = stmt.order_by(Record.submitted_at.desc().nulls_last(), Record.id.desc())
     result = await session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    rows = [QueueRow(**dict(m)) for m in result.mappings().all()]
+    rows = [_queue_row(dict(m)) for m in result.mappings().all()]
     return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
 
 

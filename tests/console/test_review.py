@@ -311,3 +311,17 @@ async def test_a_correction_recomputes_the_consistency_flags(
     # 单位未参保 without 单位就业 is now inconsistent: the record carries the warning again.
     assert after.flags == ["W_EMPLOYER_REASON"]
     assert "workplace_name" not in after.state["answers"]
+
+
+async def test_queue_shows_the_answered_mobile_not_the_rosters(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as db, db.begin():
+        record = await db.get(Record, world.records["plain"])
+        assert record is not None
+        state = dict(record.state)
+        state["answers"] = {**state["answers"], "mobile": "13900002222"}
+        record.state = state
+    await login(client, "city_admin")
+    html = await (await client.get("/console/queue")).text()
+    assert "139****2222" in html
