@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from bot.telegram.handlers.context import Filler, active_record, identify, needs_reopen, persist
-from bot.telegram.handlers.flow import show_record
+from bot.telegram.handlers.flow import conflicted, show_record
 from bot.telegram.handlers.replies import carries_id_number, delete_quietly, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import current_screen
 from flows import Conversation, Form, Rejected
+from storage.repositories.errors import StorageError
 
 router = Router(name="answers")
 
@@ -73,7 +74,11 @@ async def on_text(
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return
-    await persist(session, record, conv, inbox_key)
+    try:
+        await persist(session, record, conv, inbox_key)
+    except StorageError:
+        await conflicted(session, bot, form, filler, record, inbox_key)
+        return
     if stray_id:
         await delete_quietly(bot, filler.chat_id, message.message_id)
     await send(bot, filler.chat_id, current_screen(conv, record.id, record.version))

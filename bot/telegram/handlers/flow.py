@@ -119,3 +119,26 @@ async def submit(
         await edit(bot, filler.chat_id, message_id, text)
     else:
         await send(bot, filler.chat_id, Screen(text))
+
+
+async def conflicted(
+    session: AsyncSession,
+    bot: Bot,
+    form: Form,
+    filler: Filler,
+    record: Record,
+    inbox_key: tuple[int, int] | None,
+) -> None:
+    """The record changed elsewhere (the web chat, a reviewer) while this step was made:
+    nothing of this step is kept; show the record as it now is."""
+    await session.rollback()
+    await session.refresh(record)
+    await show_record(
+        session,
+        bot,
+        form,
+        filler,
+        record,
+        inbox_key,
+        notice=_("这份登记刚刚在别处更新过，刚才的操作没有保存。请看当前的内容。"),
+    )

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram.callbacks import StepCb
 from bot.telegram.handlers import actions
 from bot.telegram.handlers.context import identify, needs_reopen, owns, persist, set_active
-from bot.telegram.handlers.flow import show_record, submit
+from bot.telegram.handlers.flow import conflicted, show_record, submit
 from bot.telegram.handlers.replies import edit, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import current_screen
 from flows import Conversation, Form
 from storage.models import Record
+from storage.repositories.errors import StorageError
 
 router = Router(name="steps")
 
@@ -57,11 +58,16 @@ async def on_step(
         return
     await set_active(state, record.id)
     pressed = query.message.message_id if isinstance(query.message, Message) else None
-    if outcome.submit:
-        await query.answer(_("已提交"))
-        await submit(session, bot, filler, record, conv, inbox_key, pressed)
+    try:
+        if outcome.submit:
+            await submit(session, bot, filler, record, conv, inbox_key, pressed)
+            await query.answer(_("已提交"))
+            return
+        await persist(session, record, conv, inbox_key)
+    except StorageError:
+        await query.answer()
+        await conflicted(session, bot, form, filler, record, inbox_key)
         return
-    await persist(session, record, conv, inbox_key)
     await query.answer()
     screen = current_screen(conv, record.id, record.version)
     if outcome.redraw and pressed is not None:
