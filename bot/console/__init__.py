@@ -27,6 +27,7 @@ from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
 from bot.privacy import mask_id, mask_phone
+from bot.reference import reference
 
 PREFIX = "/console"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
     }
     env.filters.update(filters)
     env.globals["csrf_field"] = CSRF_FIELD
+    env.globals["reference"] = reference
     for router in (auth_router, queue_router, record_router, progress_router, exports_router):
         console.router.add_routes(router)
     console.router.add_static("/static/", STATIC, name="console_static")

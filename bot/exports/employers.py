@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from bot.reference import reference
 from flows.address import format_address
 from storage.reporting import EmployerLine
 
@@ -22,7 +23,7 @@ def employer_rows(lines: Sequence[EmployerLine]) -> list[list[Any]]:
                 "；".join(format_address(a) for a in line.addresses),
                 line.people,
                 "、".join(sorted(line.districts)),
-                "、".join(str(i) for i in line.record_ids),
+                "、".join(reference(i) for i in line.record_ids),
             ]
         )
     return rows

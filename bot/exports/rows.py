@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.reference import reference
 from flows import Form
 from storage.reporting import CHINA_TZ, RecordRow
 
@@ -61,7 +62,7 @@ def values(form: Form, row: RecordRow) -> list[Any]:
         row.enrolled_at.isoformat() if row.enrolled_at else "",
         row.enrolled_insurance or "",
         "；".join(_flag_names(form, row)),
-        row.id,
+        reference(row.id),
     ]
     return cells
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.reference import reference
 from bot.telegram.callbacks import Op, StepCb
 from bot.telegram.i18n import gettext as _
 from flows import Choice, Conversation, Prompt, SummaryItem, mask_id
@@ -30,12 +31,6 @@ class Screen:
     def prefixed(self, line: str) -> Screen:
         """The same screen with ``line`` (an error or a notice) above it."""
         return Screen(f"{line}\n\n{self.text}", self.markup)
-
-
-def reference(record_id: int) -> str:
-    """The reference number a resident quotes when calling about a record (same in every
-    channel)."""
-    return f"CB{record_id:08d}"
 
 
 def _columns(labels: Sequence[str]) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
+from bot.reference import reference as reference_of
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Invite, Outbox, Person, Record, RecordStatus
 from storage.repositories import outbox as outbox_repo
@@ -32,7 +33,7 @@ def chat_id(invite: Invite) -> str:
 
 def reference(record: Record) -> str:
     """The reference number a resident quotes when calling about a record."""
-    return f"CB{record.id:08d}"
+    return reference_of(record.id)
 
 
 def actor(invite: Invite) -> Actor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reference import reference
 from bot.telegram.handlers import roster
 from bot.telegram.handlers.context import (
     CHANNEL,
@@ -18,7 +19,7 @@ from bot.telegram.handlers.context import (
 )
 from bot.telegram.handlers.replies import edit, send
 from bot.telegram.i18n import gettext as _
-from bot.telegram.render import Screen, current_screen, reference, submitted_text
+from bot.telegram.render import Screen, current_screen, submitted_text
 from flows import Conversation, Form
 from storage.models import Record, RecordStatus
 from storage.repositories import records as records_repo
