@@ -57,6 +57,9 @@ class FakeTelegram:
         self.webhook = WebhookDelivery(self)
         self.faults = FaultPlan()
         self.calls: list[Call] = []
+        # Calls counted when they arrive (a long poll is in ``calls`` only once it returns).
+        self.arrived: Counter[str] = Counter()
+        self._arrival = asyncio.Event()
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         # Set by completion_middleware(): the bot tells us when it finished an update.
@@ -198,6 +201,13 @@ class FakeTelegram:
             if c.ok and c.chat_id == chat_id and c.method.lower() in ("sendmessage", "senddocument")
         ]
 
+    async def wait_call(self, method: str, within: float = 10.0) -> None:
+        """Wait until a call of ``method`` has arrived (answered or not)."""
+        async with asyncio.timeout(within):
+            while not self.arrived[method]:
+                self._arrival.clear()
+                await self._arrival.wait()
+
     # -- completion ------------------------------------------------------------------------
     def completion_middleware(self) -> BaseMiddleware:
         """An outer update middleware telling this server when the bot finished an update.
@@ -263,6 +273,8 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         arrived = asyncio.get_running_loop().time()
         method = request.match_info["method"]
+        self.arrived[method] += 1
+        self._arrival.set()
         try:
             params = await read_params(request)
         except ApiError as exc:
