@@ -4,7 +4,8 @@ Behaviour is steered by the text:
 ``boom`` raises (the first ``control.fail_times`` times); ``hang`` waits for
 ``control.release`` the first time (to simulate a process dying mid-update);
 ``/notify N`` queues N outbox messages for the sender in the update's own transaction;
-``/count`` increments a counter in the FSM data, slowly, to expose races.
+``/count`` increments a counter in the FSM data, slowly, to expose races;
+``inline`` returns its reply as a method (in webhook mode it travels in the HTTP answer).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +97,13 @@ async def hang(message: Message) -> None:
         control.hung.set()
         await control.release.wait()
     await message.answer("处理完毕")
+
+
+@router.message(F.text == "inline")
+async def inline_answer(message: Message) -> SendMessage:
+    # Returned, not awaited: in webhook mode aiogram puts it in the HTTP answer.
+    control.calls["inline"] += 1
+    return message.answer("写在应答里", reply_markup=KEYBOARD)
 
 
 @router.message(F.text)

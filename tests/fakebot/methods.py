@@ -77,6 +77,12 @@ async def get_me(srv: FakeTelegram, params: Params) -> Any:
 
 @method("getUpdates")
 async def get_updates(srv: FakeTelegram, params: Params) -> Any:
+    if srv.webhook.url:
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     return await srv.updates.poll(
         offset=params.get("offset"),
         limit=min(max(int(params.get("limit", 100)), 1), 100),

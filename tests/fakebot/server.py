@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
 from aiohttp import web
 
@@ -65,6 +66,7 @@ class FakeTelegram:
         # Set by completion_middleware(): the bot tells us when it finished an update.
         self.tracks_completion = False
         self._handled: dict[int, asyncio.Event] = {}
+        self._after_call: list[tuple[str, int]] = []
         self._seq = itertools.count(1)
         self._files = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -201,10 +203,15 @@ class FakeTelegram:
             if c.ok and c.chat_id == chat_id and c.method.lower() in ("sendmessage", "senddocument")
         ]
 
-    async def wait_call(self, method: str, within: float = 10.0) -> None:
-        """Wait until a call of ``method`` has arrived (answered or not)."""
+    async def wait_call(self, method: str, *, answered: bool = True, within: float = 10.0) -> None:
+        """Wait until a call of ``method`` has been answered (or, with ``answered=False``,
+        has arrived: a long poll is answered only when it returns)."""
+
+        def seen() -> bool:
+            return bool(self.calls_of(method)) if answered else bool(self.arrived[method])
+
         async with asyncio.timeout(within):
-            while not self.arrived[method]:
+            while not seen():
                 self._arrival.clear()
                 await self._arrival.wait()
 
@@ -221,6 +228,10 @@ class FakeTelegram:
     def mark_handled(self, update_id: int) -> None:
         """Record that the bot finished handling ``update_id``."""
         self._handled.setdefault(update_id, asyncio.Event()).set()
+
+    def mark_handled_after(self, update_id: int, method: str) -> None:
+        """Mark ``update_id`` handled when the next call of ``method`` has been answered."""
+        self._after_call.append((method.lower(), update_id))
 
     def forget_handled(self, update_id: int) -> None:
         """Clear the completion mark of an update about to be delivered again."""
@@ -320,6 +331,11 @@ class FakeTelegram:
 
     def _record(self, method: str, values: dict[str, Any], at: float, status: int | str) -> None:
         self.calls.append(Call(method, dict(values), at, status, next(self._seq)))
+        self._arrival.set()
+        for waiting in [w for w in self._after_call if w[0] == method.lower()]:
+            self._after_call.remove(waiting)
+            self.mark_handled(waiting[1])
+            break
 
 
 def _methods(methods: str | Iterable[str] | None) -> frozenset[str] | None:
@@ -340,9 +356,15 @@ class _CompletionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        deferred = False
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+            if isinstance(result, TelegramMethod) and isinstance(event, Update):
+                # Polling runs a returned method after the middlewares: done when it arrives.
+                self._server.mark_handled_after(event.update_id, result.__api_method__)
+                deferred = True
+            return result
         finally:
             # In webhook mode an update is finished when its HTTP answer arrives.
-            if isinstance(event, Update) and not self._server.webhook.url:
+            if isinstance(event, Update) and not self._server.webhook.url and not deferred:
                 self._server.mark_handled(event.update_id)

@@ -61,7 +61,7 @@ async def canbao_run(env: dict[str, str], port: int) -> AsyncIterator[Callable[[
 
 
 async def _until_healthy(port: int, process: asyncio.subprocess.Process, log: list[str]) -> None:
-    async with asyncio.timeout(30), aiohttp.ClientSession() as http:
+    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
         while True:
             if process.returncode is not None:
                 raise AssertionError("canbao run exited early:\n" + "".join(log))
@@ -86,7 +86,7 @@ async def test_polling_run_and_sigterm(tg: FakeTelegram, tmp_path: Path) -> None
     port = free_port()
     env = _env(tmp_path, CANBAO_BOT_TOKEN=tg.token, CANBAO_TELEGRAM_API_URL=tg.base_url)
     async with canbao_run(env, port) as log:
-        await tg.wait_call("getUpdates")
+        await tg.wait_call("getUpdates", answered=False)
         assert tg.calls_of("deleteWebhook", ok_only=True)
     assert "telegram: polling" in log()
     assert (tmp_path / "canbao.db").exists()
@@ -102,6 +102,8 @@ async def test_webhook_run_rejects_a_missing_secret(tg: FakeTelegram, tmp_path: 
         CANBAO_WEBHOOK_URL=url,
     )
     async with canbao_run(env, port) as log:
+        # The web server answers before the webhook is set (it must be reachable first).
+        await tg.wait_call("setWebhook")
         (call,) = tg.calls_of("setWebhook", ok_only=True)
         assert call.params["url"] == url
         # No CANBAO_WEBHOOK_SECRET: a random one was made for this run and given to Telegram.
