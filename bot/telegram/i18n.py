@@ -7,10 +7,9 @@ loaded, so no ``.mo`` file is kept in git. Handlers write::
     from bot.telegram.i18n import gettext as _
     await message.answer(_("请输入公民身份号码"))
 
-Update the catalogues after adding texts::
-
-    pybabel extract -k _ -k __ -k lazy_gettext -o bot/locales/messages.pot bot/
-    pybabel update -i bot/locales/messages.pot -d bot/locales
+After adding or changing texts run ``python -m bot.locales.update`` (extracts the texts into
+the catalogues, keeping existing translations) and fill in the English in
+``bot/locales/en/LC_MESSAGES/messages.po``.
 """
 
 from __future__ import annotations

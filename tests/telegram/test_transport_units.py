@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from aiogram.methods import GetUpdates, SendMessage, TelegramMethod
 from babel.messages.pofile import read_po
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.locales.update import extract
 from bot.settings import Settings
 from bot.telegram import BotNotConfiguredError, create_bot, create_dispatcher
 from bot.telegram.i18n import LOCALES_DIR, compile_catalogs, load_i18n
@@ -172,6 +174,24 @@ def test_catalogues_compile_and_translate(tmp_path: Path) -> None:
     text = "抱歉，系统暂时出了点问题，请稍后再试。已填写的内容不会丢失。"
     assert i18n.gettext(text, locale="en").startswith("Sorry")
     assert i18n.gettext(text, locale="zh_CN") == text
+
+
+def test_the_catalogues_hold_every_text_of_the_code() -> None:
+    in_code = {str(m.id) for m in extract() if m.id}
+    with (LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        in_catalogue = {str(m.id) for m in read_po(po) if m.id}
+    assert sorted(in_code - in_catalogue) == [], "run: python -m bot.locales.update, then translate"
+
+
+def test_translations_keep_the_placeholders() -> None:
+    with (LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        english = read_po(po)
+    for message in english:
+        if message.id and message.string:
+            fields = {f for _, f, _, _ in Formatter().parse(str(message.id)) if f}
+            assert {f for _, f, _, _ in Formatter().parse(str(message.string)) if f} == fields, (
+                message.id
+            )
 
 
 def test_every_text_has_an_english_translation() -> None:
