@@ -1,1 +1,4 @@
-"""Message catalogues (zh_CN source texts, en translations) and the tool that updates them."""
+"""Message catalogues: zh_CN source texts and en translations.
+
+Update them from the code with ``python -m bot.locales.update``.
+"""
