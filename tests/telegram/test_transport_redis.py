@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.settings import Settings
@@ -40,20 +41,30 @@ def _storage(redis_url: str, prefix: str) -> RedisStorage:
 async def test_settings_choose_redis(
     redis_url: str, make_settings: Callable[..., Settings]
 ) -> None:
-    storage = create_fsm_storage(make_settings(redis_url=redis_url))
+    settings = make_settings(redis_url=redis_url)
+    storage, other = create_fsm_storage(settings), create_fsm_storage(settings)
     try:
         assert isinstance(storage, RedisStorage)
-        assert isinstance(create_isolation(storage), RedisEventIsolation)
         key = StorageKey(bot_id=1, chat_id=-secrets.randbelow(10**9) - 1, user_id=1)
         await storage.set_state(key, "step:name")
         await storage.set_data(key, {"n": 1})
-        assert await storage.get_state(key) == "step:name"
-        assert await storage.get_data(key) == {"n": 1}
+        assert await other.get_state(key) == "step:name"
+        assert await other.get_data(key) == {"n": 1}
         await storage.set_state(key, None)
         await storage.set_data(key, {})
+
+        # The lock holds across processes: a second storage (another worker) must wait.
+        mine, theirs = create_isolation(storage), create_isolation(other)
+        async with mine.lock(key):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5), theirs.lock(key):
+                    pass
+        async with asyncio.timeout(10), theirs.lock(key):
+            pass
         assert KEY_PREFIX == "canbao"
     finally:
         await storage.close()
+        await other.close()
 
 
 async def test_isolation_serialises_one_users_updates_and_state_survives_restart(
