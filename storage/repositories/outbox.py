@@ -87,18 +87,42 @@ async def claim_due(
         stmt = stmt.where(Outbox.channel == Channel(channel))
     if dialect_name(session) == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.scalars(stmt)).all()
-    if not rows:
-        return rows
-    await session.execute(
-        update(Outbox)
-        .where(Outbox.id.in_([r.id for r in rows]))
-        .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    candidates = (await session.scalars(stmt)).all()
+    if not candidates:
+        return candidates
+    claimed = set(await lease_due(session, [r.id for r in candidates], now=now, lease=lease))
+    rows = [r for r in candidates if r.id in claimed]
     for row in rows:
         await session.refresh(row)
     return rows
+
+
+async def lease_due(
+    session: AsyncSession,
+    ids: Sequence[int],
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> list[int]:
+    """Lease those of ``ids`` that are still due; returns the ids this caller now holds.
+
+    A conditional UPDATE takes the lease: on SQLite the candidates' SELECT runs before the
+    write transaction starts, so two senders may both see a row; only one UPDATE still finds it
+    due.
+    """
+    result = await session.scalars(
+        update(Outbox)
+        .where(
+            Outbox.id.in_(ids),
+            Outbox.sent_at.is_(None),
+            Outbox.gave_up_at.is_(None),
+            Outbox.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.all())
 
 
 async def mark_sent(

@@ -94,3 +94,29 @@ async def test_inbox_records_once_and_lists_unprocessed(
         assert await inbox.unprocessed(s, 7) == []
         assert await inbox.prune_processed(s, dt.timedelta(0)) == 1
         assert utcnow() > T0
+
+
+async def test_a_row_seen_by_two_senders_is_leased_by_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        for i in range(3):
+            await outbox.enqueue(
+                s,
+                channel=Channel.telegram,
+                chat_id=i,
+                kind="k",
+                payload={"n": i},
+                dedup_key=f"c{i}",
+                not_before=T0,
+            )
+    now = T0 + dt.timedelta(seconds=1)
+    async with sessions() as s, s.begin():
+        first = await outbox.claim_due(s, now=now)
+    ids = [r.id for r in first]
+    assert len(ids) == 3
+    # A second sender that read the same rows before the first one's lease was written.
+    async with sessions() as s, s.begin():
+        assert await outbox.lease_due(s, ids, now=now) == []
+    async with sessions() as s, s.begin():
+        assert await outbox.claim_due(s, now=now) == []
