@@ -11,6 +11,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 # Order here is the order in ``canbao --help``.
 _COMMAND_MODULES = (
@@ -29,6 +33,21 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
         self.code = code
+
+
+def cli_settings() -> Settings:
+    """The settings from the environment, read afresh; a bad ``CANBAO_*`` value is an operator
+    error."""
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CliError(f"配置错误: CANBAO_{where.upper()}: {first['msg']}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

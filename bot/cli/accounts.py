@@ -19,10 +19,9 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import CliError
+from bot.cli import CliError, cli_settings
 from bot.cli.db import add_database_option, database_url, with_sessions
 from bot.privacy import mask_phone
-from bot.settings import get_settings
 from storage.models import Community, StaffRole
 from storage.repositories import accounts as acc
 from storage.repositories import areas
@@ -36,12 +35,12 @@ INVITE_HEADERS = ("区", "街道", "社区", "户号", "姓名", "联系电话",
 
 def telegram_link(code: str) -> str:
     """The Telegram deep link that opens the bot with ``code``."""
-    return f"https://t.me/{get_settings().bot_username}?start={code}"
+    return f"https://t.me/{cli_settings().bot_username}?start={code}"
 
 
 def web_link(code: str) -> str:
     """The web chat link for ``code``."""
-    return f"{get_settings().public_url.rstrip('/')}/c/{code}"
+    return f"{cli_settings().public_url.rstrip('/')}/c/{code}"
 
 
 async def _communities(session: AsyncSession, paths: Sequence[str]) -> list[Community]:

@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import CliError
+from bot.cli import CliError, cli_settings
 from bot.privacy import install_log_masking
-from bot.settings import get_settings
 from storage.db import (
     current_revision,
     ensure_schema,
@@ -25,7 +24,7 @@ T = TypeVar("T")
 
 def database_url(args: argparse.Namespace) -> str:
     """The ``--database-url`` given, else the settings' (``CANBAO_DATABASE_URL``)."""
-    return getattr(args, "database_url", None) or get_settings().database_url
+    return getattr(args, "database_url", None) or cli_settings().database_url
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import make_url
 
-from bot.cli import CliError
+from bot.cli import CliError, cli_settings
 from bot.settings import Settings
 
 
@@ -39,12 +38,7 @@ def register(subparsers: Any) -> None:
 def _settings(args: argparse.Namespace) -> Settings:
     from bot.demo import demo_settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CliError(f"配置错误: CANBAO_{where.upper()}: {first['msg']}") from None
+    settings = cli_settings()
     overrides: dict[str, Any] = {}
     if args.host:
         overrides["host"] = args.host

@@ -13,10 +13,10 @@ import secrets
 import signal
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 from sqlalchemy import make_url
 
-from bot.cli import CliError
+from bot.cli import CliError, cli_settings
 from bot.privacy import install_log_masking
 from bot.settings import Settings
 
@@ -47,12 +47,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run until SIGTERM/SIGINT; returns the exit code."""
     configure_logging(args.log_level)
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CliError(f"配置错误: CANBAO_{where.upper()}: {first['msg']}") from None
+    settings = cli_settings()
     overrides: dict[str, Any] = {}
     if args.host:
         overrides["host"] = args.host

@@ -196,3 +196,12 @@ def test_db_upgrade_and_current(db: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "已是最新版本" in capsys.readouterr().out
     assert main(["db", "current"]) == 0
     assert "当前版本：0002；最新" in capsys.readouterr().out
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CANBAO_PORT", "not-a-port")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误: 配置错误: CANBAO_PORT") and "Traceback" not in err
