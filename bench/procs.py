@@ -130,8 +130,10 @@ def canbao_run(
     port: int | None = None,
     log_path: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    profile: Path | None = None,
 ) -> BotProcess:
-    """The real bot: ``python -m bot run`` pointed at the fake Bot API and a database."""
+    """The real bot: ``python -m bot run`` pointed at the fake Bot API and a database
+    (under cProfile, writing ``profile`` at a clean stop, when given)."""
     port = port or free_port()
     env = {
         "CANBAO_BOT_TOKEN": token,
@@ -153,7 +155,14 @@ def canbao_run(
     env.update(extra_env or {})
     return BotProcess(
         name=name,
-        argv=[sys.executable, "-m", "bot", "run", "--log-level", "WARNING"],
+        argv=[
+            sys.executable,
+            "-m",
+            *(["bench.profiled", str(profile)] if profile else ["bot"]),
+            "run",
+            "--log-level",
+            "WARNING",
+        ],
         env=env,
         health_url=f"http://127.0.0.1:{port}/healthz",
         log_path=log_path,

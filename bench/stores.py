@@ -40,19 +40,22 @@ class Resident:
 
 
 @asynccontextmanager
-async def fresh_database(kind: str, workdir: Path) -> AsyncIterator[str]:
-    """The URL of an empty, migrated database; a PostgreSQL one is dropped afterwards."""
+async def fresh_database(kind: str, workdir: Path, pg_url: str = PG_URL) -> AsyncIterator[str]:
+    """The URL of an empty, migrated database; a PostgreSQL one (a new database on the server
+    of ``pg_url``) is dropped afterwards."""
     if kind == "sqlite":
+        for old in workdir.glob("bench.db*"):
+            old.unlink()
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         await ensure_schema(url)
         yield url
         return
     name = f"canbao_bench_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
         await ensure_schema(url)
         try:
             yield url

@@ -1,0 +1,37 @@
+"""SIGKILL the real bot process (``canbao run``) at random moments while residents fill their
+forms, restart it, and let everyone finish (see :mod:`bench.chaos`, which repeats it at scale).
+
+Checked: every conversation completes; each resident has exactly one submitted record with one
+revision holding exactly what they answered (so no acknowledged answer was lost and none was
+applied twice); no question the bot had moved past was asked again after a restart; the inbox
+holds no unfinished update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.chaos import run_with_kills
+
+pytestmark = pytest.mark.slow
+
+
+async def test_sigkill_at_random_moments_on_sqlite(tmp_path: Path) -> None:
+    result = await run_with_kills(tmp_path, users=10, kills=3, seed=7, gaps=(0.8, 2.5))
+    assert result.kills >= 2, "everyone finished before the bot could be killed twice"
+    assert result.problems == []
+    assert result.completed == result.users
+
+
+async def test_sigkill_on_postgresql_with_redis(
+    tmp_path: Path, pg_url: str, redis_url: str
+) -> None:
+    result = await run_with_kills(
+        tmp_path, users=8, kills=2, seed=11, gaps=(0.8, 2.5), db="postgres", redis=True,
+        pg_url=pg_url,
+    )
+    assert result.kills >= 1
+    assert result.problems == []
+    assert result.completed == result.users
