@@ -125,6 +125,30 @@ async def lease_due(
     return list(result.all())
 
 
+async def withdraw(
+    session: AsyncSession,
+    record_id: int,
+    *,
+    kind_prefix: str,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> int:
+    """Give up the unsent messages of ``record_id`` whose kind starts with ``kind_prefix``
+    (a reminder to finish a form that has just been submitted); returns how many."""
+    result = await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.record_id == record_id,
+            Outbox.kind.startswith(kind_prefix),
+            Outbox.sent_at.is_(None),
+            Outbox.gave_up_at.is_(None),
+        )
+        .values(gave_up_at=now or utcnow(), last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def mark_sent(
     session: AsyncSession, outbox_id: int, *, now: dt.datetime | None = None
 ) -> None:

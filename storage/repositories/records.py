@@ -44,7 +44,7 @@ from storage.repositories.errors import (
     ScopeError,
     TransitionError,
 )
-from storage.repositories.outbox import enqueue
+from storage.repositories.outbox import enqueue, withdraw
 from storage.types import utcnow
 
 # Answers copied onto the record for fast queries: record column → form field name.
@@ -303,6 +303,8 @@ async def submit(
     record.return_fields = None
     _copy_answers(record, answers)
     await _flush(session)
+    # A reminder queued moments before must not ask the person to finish what they just did.
+    await withdraw(session, record.id, kind_prefix="reminder", reason="submitted", now=now)
     add_event(
         session,
         actor,

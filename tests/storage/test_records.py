@@ -371,3 +371,35 @@ async def test_migrate_drafts_by_explicit_rule(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "migrated")
         )
         assert count == 1
+
+
+async def test_submitting_withdraws_pending_reminders_but_not_other_messages(
+    sessions: async_sessionmaker[AsyncSession], factory: Factory
+) -> None:
+    from storage.repositories import outbox
+
+    async with sessions() as s, s.begin():
+        person = await factory.person(s)
+        record = (await start_resident(s, person)).record
+        for kind in ("reminder_idle", "reminder_deadline", "returned"):
+            await outbox.enqueue(
+                s,
+                channel=Channel.telegram,
+                chat_id="555",
+                kind=kind,
+                payload={"text": kind},
+                dedup_key=f"{kind}:{record.id}",
+                record_id=record.id,
+            )
+        await rec.submit(
+            s,
+            record,
+            answers=ANSWERS,
+            state=state(**ANSWERS),
+            actor=Actor.resident(555),
+            expected_version=record.version,
+            channel="telegram",
+        )
+    async with sessions() as s, s.begin():
+        due = await outbox.claim_due(s, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
+    assert [row.kind for row in due] == ["returned"]
