@@ -54,8 +54,12 @@ class ChaosResult:
 
 
 async def _killer(
-    proc: BotProcess, kills: int, rng: random.Random, gaps: tuple[float, float],
-    done: asyncio.Event, result: ChaosResult,
+    proc: BotProcess,
+    kills: int,
+    rng: random.Random,
+    gaps: tuple[float, float],
+    done: asyncio.Event,
+    result: ChaosResult,
 ) -> None:
     for _ in range(kills):
         try:
@@ -74,9 +78,9 @@ async def _unfinished(url: str) -> int:
     try:
         async with make_sessionmaker(engine)() as session:
             count = await session.scalar(
-                select(func.count()).select_from(InboxUpdate).where(
-                    InboxUpdate.processed_at.is_(None)
-                )
+                select(func.count())
+                .select_from(InboxUpdate)
+                .where(InboxUpdate.processed_at.is_(None))
             )
             return int(count or 0)
     finally:
@@ -123,8 +127,16 @@ async def run_with_kills(
             form = load_default_form()
             labels, order = state_labels(form), state_order(form)
             walks = [
-                Walk(server, server.user(FIRST_USER_ID + i, r.name), r, p, labels,
-                     Outcome(FIRST_USER_ID + i, p.name), patience=patience, order=order)
+                Walk(
+                    server,
+                    server.user(FIRST_USER_ID + i, r.name),
+                    r,
+                    p,
+                    labels,
+                    Outcome(FIRST_USER_ID + i, p.name),
+                    patience=patience,
+                    order=order,
+                )
                 for i, (r, p) in enumerate(cast)
             ]
             done = asyncio.Event()
@@ -143,8 +155,9 @@ async def run_with_kills(
             await clean_redis(REDIS_URL)
         result.completed = sum(1 for w in walks if w.outcome.completed)
         result.resyncs = sum(w.resyncs for w in walks)
-        result.problems += [f"user {w.user.id}: {w.outcome.error}" for w in walks
-                            if w.outcome.error]
+        result.problems += [
+            f"user {w.user.id}: {w.outcome.error}" for w in walks if w.outcome.error
+        ]
         result.problems += [f"user {w.user.id}: {r}" for w in walks for r in w.regressions]
         result.problems += await check_store(url, walks)
         result.unfinished_updates = await _unfinished(url)
@@ -163,14 +176,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="canbao-chaos-") as tmp:
         result = asyncio.run(
-            run_with_kills(Path(tmp), users=args.users, kills=args.kills, db=args.db,
-                           redis=args.redis, seed=args.seed)
+            run_with_kills(
+                Path(tmp),
+                users=args.users,
+                kills=args.kills,
+                db=args.db,
+                redis=args.redis,
+                seed=args.seed,
+            )
         )
-    print(f"{args.users} residents, {args.db}{' + Redis' if args.redis else ''}: "
-          f"{result.kills} SIGKILLs in {result.seconds:.0f} s; completed {result.completed}/"
-          f"{result.users}; re-opened by /start after a kill: {result.resyncs}; "
-          f"unfinished updates: {result.unfinished_updates}; "
-          + ("store check OK" if result.ok else f"{len(result.problems)} problems"))
+    print(
+        f"{args.users} residents, {args.db}{' + Redis' if args.redis else ''}: "
+        f"{result.kills} SIGKILLs in {result.seconds:.0f} s; completed {result.completed}/"
+        f"{result.users}; re-opened by /start after a kill: {result.resyncs}; "
+        f"unfinished updates: {result.unfinished_updates}; "
+        + ("store check OK" if result.ok else f"{len(result.problems)} problems")
+    )
     for problem in result.problems[:20]:
         print(f"  - {problem}")
     sys.exit(0 if result.ok else 1)

@@ -118,11 +118,13 @@ def echo_script(server: LoadTelegram, steps: int) -> Callable[[int], Awaitable[O
         try:
             for step in range(steps):
                 seen = len(user.bot_messages)
+
+                def echoed(seen: int = seen) -> bool:
+                    return len(user.bot_messages) > seen
+
                 await act(server, user, user.send(f"第{step}条", wait=False))
                 outcome.updates += 1
-                await server.wait_chat(
-                    user_id, lambda: len(user.bot_messages) > seen, REPLY_TIMEOUT, "echo"
-                )
+                await server.wait_chat(user_id, echoed, REPLY_TIMEOUT, "echo")
                 outcome.answers += 1
             outcome.completed = True
         except TimeoutError as exc:

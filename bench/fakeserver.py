@@ -17,8 +17,14 @@ from tests.fakebot import FakeTelegram
 
 # Methods that show the user something: a reply, in the latency's sense.
 REPLY_METHODS = frozenset(
-    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "answercallbackquery",
-     "senddocument", "deletemessage"}
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "answercallbackquery",
+        "senddocument",
+        "deletemessage",
+    }
 )
 
 
@@ -31,6 +37,14 @@ class LoadTelegram(FakeTelegram):
         self._sent_at: dict[int, float] = {}
         self.latencies: list[float] = []
         self.recording = True
+
+    async def start(self) -> LoadTelegram:
+        """Listen on 127.0.0.1 at a free port."""
+        await super().start()
+        return self
+
+    async def __aenter__(self) -> LoadTelegram:
+        return await self.start()
 
     def note_sent(self, chat_id: int) -> None:
         """The user of ``chat_id`` just sent an update: time the bot's next call to it."""
@@ -61,7 +75,9 @@ class LoadTelegram(FakeTelegram):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 last = self.chats.visible(chat_id)[-3:]
-                raise TimeoutError(f"chat {chat_id}: no {what or 'reply'} within {within} s; {last}")
+                raise TimeoutError(
+                    f"chat {chat_id}: no {what or 'reply'} within {within} s; {last}"
+                )
             event.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)

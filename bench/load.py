@@ -249,8 +249,10 @@ def report(
     if args.mode == "webhook":
         setup += f", {args.workers} worker{'s' if args.workers > 1 else ''}"
     print(f"\n## {args.users} residents at once — {setup} — {dt.date.today()}\n")
-    print("| bot | updates | seconds | updates/s | answers/s | p50 ms | p95 ms | p99 ms "
-          "| CPU s | peak RSS MB | failed |")
+    print(
+        "| bot | updates | seconds | updates/s | answers/s | p50 ms | p95 ms | p99 ms "
+        "| CPU s | peak RSS MB | failed |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for phase in (floor, ours):
         if phase is None:
@@ -266,27 +268,37 @@ def report(
     if ratio is not None:
         print(f"\nRatio to the echo floor (updates/s): **{ratio:.2f}**")
     if ours.updates:
-        print(f"Bot CPU per update: {1000 * ours.cpu_seconds / ours.updates:.2f} ms"
-              + (f" (echo: {1000 * floor.cpu_seconds / floor.updates:.2f} ms)"
-                 if floor and floor.updates else ""))
+        print(
+            f"Bot CPU per update: {1000 * ours.cpu_seconds / ours.updates:.2f} ms"
+            + (
+                f" (echo: {1000 * floor.cpu_seconds / floor.updates:.2f} ms)"
+                if floor and floor.updates
+                else ""
+            )
+        )
     if "per_worker" in ours.extra:
         print(f"Deliveries per worker: {ours.extra['per_worker']}")
-    methods = sorted({m for row in per_persona.values() for m in row} - {"total", "updates",
-                                                                         "records"})
+    methods = sorted(
+        {m for row in per_persona.values() for m in row} - {"total", "updates", "records"}
+    )
     print("\nBot API calls per completed record:\n")
     print("| persona | records | updates | " + " | ".join(methods) + " | total |")
     print("| --- | ---: | ---: | " + " | ".join("---:" for _ in methods) + " | ---: |")
     for persona, row in per_persona.items():
         cells = " | ".join(f"{row.get(m, 0):.1f}" for m in methods)
-        print(f"| {persona} | {row['records']:.0f} | {row['updates']:.1f} | {cells} | "
-              f"{row['total']:.1f} |")
+        print(
+            f"| {persona} | {row['records']:.0f} | {row['updates']:.1f} | {cells} | "
+            f"{row['total']:.1f} |"
+        )
     completed = sum(1 for w in walks if w.outcome.completed)
-    print(f"\nCompleted conversations: {completed}/{len(walks)}; store check: "
-          + ("OK" if not problems else f"{len(problems)} problems"))
+    print(
+        f"\nCompleted conversations: {completed}/{len(walks)}; store check: "
+        + ("OK" if not problems else f"{len(problems)} problems")
+    )
     for problem in problems[:10]:
         print(f"  - {problem}")
     for walk in [w for w in walks if w.outcome.error][:5]:
-        print(f"  - {walk.persona.name} user {walk.user.id}: {walk.outcome.error[:300]}")
+        print(f"  - {walk.persona.name} user {walk.user.id}: {(walk.outcome.error or '')[:300]}")
     unplanned = Counter(s for w in walks for s in w.unplanned)
     if unplanned:
         print(f"Questions no persona planned for (kept the shown value): {dict(unplanned)}")
@@ -321,7 +333,7 @@ def _phase_dict(phase: PhaseResult) -> dict[str, Any]:
 async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="canbao-load-") as tmp:
         workdir = Path(args.keep or tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
+        workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before the run)
         kind = "sqlite" if args.db == "sqlite" else "postgres"
         async with fresh_database(kind, workdir) as url:
             residents = await seed_residents(url, args.users, workdir)
@@ -340,7 +352,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 await clean_redis(REDIS_URL)
         figures = report(args, floor, ours, per_persona, problems, walks)
         if args.json:
-            Path(args.json).write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+            text = json.dumps(figures, ensure_ascii=False, indent=2)
+            await asyncio.to_thread(Path(args.json).write_text, text)
         ok = not problems and all(w.outcome.completed for w in walks)
         return 0 if ok else 1
 

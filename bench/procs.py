@@ -110,7 +110,8 @@ class BotProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while self.proc.poll() is None and time.monotonic() < deadline:
+        # A child's exit is not an awaitable event here; poll it.
+        while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if self.proc.poll() is None:
             self.kill()
@@ -180,8 +181,17 @@ def echo_bot(
 ) -> BotProcess:
     """The floor: a minimal aiogram echo bot (:mod:`bench.echo_bot`)."""
     port = port or free_port()
-    argv = [sys.executable, "-m", "bench.echo_bot", "--api", api_url, "--token", token,
-            "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.echo_bot",
+        "--api",
+        api_url,
+        "--token",
+        token,
+        "--port",
+        str(port),
+    ]
     if webhook_url:
         argv += ["--webhook-url", webhook_url]
     return BotProcess(

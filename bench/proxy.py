@@ -46,7 +46,7 @@ class RoundRobinProxy:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         return f"http://127.0.0.1:{self.port}"
 
     async def close(self) -> None:

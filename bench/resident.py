@@ -122,7 +122,9 @@ class Walk:
     async def _play(self) -> None:
         screen = await self._resync()
         if self.persona.wrong_identity_first and screen.kind == "identity":
-            wrong = self.resident.id_number[:17] + ("1" if self.resident.id_number[17] != "1" else "2")
+            wrong = self.resident.id_number[:17] + (
+                "1" if self.resident.id_number[17] != "1" else "2"
+            )
             try:
                 screen = await self._do(self.user.send(wrong, wait=False), answer=False)
             except Lost:

@@ -3,6 +3,7 @@ database, and a synthetic roster with invites written into the store before the 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import secrets
@@ -44,7 +45,7 @@ async def fresh_database(kind: str, workdir: Path, pg_url: str = PG_URL) -> Asyn
     """The URL of an empty, migrated database; a PostgreSQL one (a new database on the server
     of ``pg_url``) is dropped afterwards."""
     if kind == "sqlite":
-        for old in workdir.glob("bench.db*"):
+        for old in await asyncio.to_thread(lambda: list(workdir.glob("bench.db*"))):
             old.unlink()
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         await ensure_schema(url)

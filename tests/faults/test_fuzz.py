@@ -24,18 +24,66 @@ from tests.fakebot import FakeUser
 from tests.faults import updates
 from tests.faults.world import World, running_world, store_problems
 
-COMMANDS = ["/start", "/help", "/back", "/summary", "/cancel", "/status", "/households", "/progress"]
+COMMANDS = [
+    "/start",
+    "/help",
+    "/back",
+    "/summary",
+    "/cancel",
+    "/status",
+    "/households",
+    "/progress",
+]
 PLAUSIBLE = [
-    "本人", "监护人", "确认", "跳过", "完成", "从未参保", "参保后断保", "江苏省", "苏州市",
-    "姑苏区", "人民路", "100", "单位就业", "无业", "灵活就业", "苏州某某公司", "无缴费能力",
-    "13800138000", "1380013800", "王小明", "是", "否", "0", "-1", "", " ", "\n",
+    "本人",
+    "监护人",
+    "确认",
+    "跳过",
+    "完成",
+    "从未参保",
+    "参保后断保",
+    "江苏省",
+    "苏州市",
+    "姑苏区",
+    "人民路",
+    "100",
+    "单位就业",
+    "无业",
+    "灵活就业",
+    "苏州某某公司",
+    "无缴费能力",
+    "13800138000",
+    "1380013800",
+    "王小明",
+    "是",
+    "否",
+    "0",
+    "-1",
+    "",
+    " ",
+    "\n",
 ]
 ODD_TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=80
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80
 )
 ACTIONS = [
-    "start_code", "start_random", "own_id", "wrong_id", "plausible", "odd", "huge", "command",
-    "click", "click", "click", "click", "forge", "content", "edited", "duplicate", "swap",
+    "start_code",
+    "start_random",
+    "own_id",
+    "wrong_id",
+    "plausible",
+    "odd",
+    "huge",
+    "command",
+    "click",
+    "click",
+    "click",
+    "click",
+    "forge",
+    "content",
+    "edited",
+    "duplicate",
+    "swap",
 ]
 
 

@@ -29,7 +29,13 @@ async def test_sigkill_on_postgresql_with_redis(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
     result = await run_with_kills(
-        tmp_path, users=8, kills=2, seed=11, gaps=(0.8, 2.5), db="postgres", redis=True,
+        tmp_path,
+        users=8,
+        kills=2,
+        seed=11,
+        gaps=(0.8, 2.5),
+        db="postgres",
+        redis=True,
         pg_url=pg_url,
     )
     assert result.kills >= 1

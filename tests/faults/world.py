@@ -41,7 +41,9 @@ class ErrorLog(logging.Handler):
         self.records.append(record)
 
     def describe(self) -> list[str]:
-        return [f"{r.name}: {r.getMessage()} {r.exc_info and r.exc_info[1]!r}" for r in self.records]
+        return [
+            f"{r.name}: {r.getMessage()} {r.exc_info and r.exc_info[1]!r}" for r in self.records
+        ]
 
 
 @dataclass
@@ -72,7 +74,7 @@ async def running_world(tmp: Path, residents: int = 6) -> AsyncIterator[World]:
     sessions = make_sessionmaker(engine)
     form = load_default_form()
     async with FakeTelegram() as server:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             bot_token=SecretStr(server.token),
             telegram_api_url=server.base_url,
