@@ -1,7 +1,7 @@
 """SIGKILL the real bot process at random moments while residents fill their forms.
 
-    python -m bench.chaos --users 50 --kills 12                 # SQLite
-    python -m bench.chaos --users 50 --kills 12 --db postgres --redis
+    python -m bench.chaos --kills 12                 # 80 residents, SQLite
+    python -m bench.chaos --kills 12 --db postgres --redis
 
 Each kill is followed by a restart; residents whose step goes unanswered tap their invite link
 again, as people do. In the end: every conversation completed, one submitted record each with
@@ -95,7 +95,7 @@ async def run_with_kills(
     db: str = "sqlite",
     redis: bool = False,
     seed: int = 1,
-    gaps: tuple[float, float] = (1.0, 4.0),
+    gaps: tuple[float, float] = (1.0, 3.0),
     patience: float = 8.0,
     pg_url: str = PG_URL,
 ) -> ChaosResult:
@@ -168,7 +168,7 @@ async def run_with_kills(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--users", type=int, default=80)
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--redis", action="store_true")

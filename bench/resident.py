@@ -219,6 +219,9 @@ class Walk:
             return await self._type(screen, step[1])
         if kind == "multi":
             for label in step[1]:
+                assert screen.message is not None
+                if screen.message.button(f"✓ {label}"):
+                    continue  # ticked before the bot went down and came back
                 screen = await self._click(screen, label, answer=False)
             return await self._click(screen, "完成")
         raise ValueError(f"unknown step {step}")

@@ -57,6 +57,7 @@ class World:
     form: Form
     residents: list[Resident]
     errors: ErrorLog = field(default_factory=ErrorLog)
+    opened_versions: dict[int, int] = field(default_factory=dict)  # record id → version
 
     async def feed(self, payload: dict[str, Any]) -> None:
         """Hand one update to the dispatcher and wait until it is handled."""
