@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from stdnum import numdb
@@ -77,6 +78,8 @@ def id_number(text: str, today: dt.date) -> str:
     return number
 
 
+# Relevance rules ask for the age many times per step; stdnum's parse is the cost.
+@lru_cache(maxsize=4096)
 def birth_date(number: str) -> dt.date:
     """Birth date encoded in a valid ID number."""
     return ric.get_birth_date(number)

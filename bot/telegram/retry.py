@@ -22,8 +22,13 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
 if TYPE_CHECKING:
@@ -52,7 +57,10 @@ class RetryRequests(BaseRequestMiddleware):
     """Session request middleware applying a :class:`RetryPolicy` to every call.
 
     ``getUpdates`` is passed through: the polling loop has its own backoff and a long poll
-    must not be stretched by retries.
+    must not be stretched by retries. Answering a button press that Telegram no longer accepts
+    (answered already, or too old: an update handled again after a restart) counts as done:
+    the answer only stops the button's spinner, and failing the update for it would hold up
+    the conversation.
     """
 
     def __init__(
@@ -72,6 +80,25 @@ class RetryRequests(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if method.__api_method__ == GetUpdates.__api_method__:
             return await make_request(bot, method)
+        if method.__api_method__ == AnswerCallbackQuery.__api_method__:
+            try:
+                return await self._retried(make_request, bot, method)
+            except TelegramBadRequest as exc:
+                if (
+                    "query is too old" not in exc.message
+                    and "query ID is invalid" not in exc.message
+                ):
+                    raise
+                logger.info("button press no longer answerable (%s); skipped", exc.message)
+                return Response[TelegramType](ok=True, result=True)
+        return await self._retried(make_request, bot, method)
+
+    async def _retried(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
         name = method.__api_method__
         failures = 0
         attempt = 1

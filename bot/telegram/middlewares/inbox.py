@@ -6,7 +6,12 @@ an update twice; the inbox is the bot's own memory of what it received:
 * a new update is recorded (committed) first, then handled;
 * an update already processed is a duplicate and is skipped: nothing happens twice;
 * an update recorded but not processed (the process died, or its handler failed) is handled
-  again when it is delivered again or replayed at start-up (:mod:`bot.telegram.replay`).
+  again when it is delivered again or replayed at start-up (:mod:`bot.telegram.replay`);
+* an update older than one already handled for the same user is late (several workers behind
+  a Redis lock, which is not first-come-first-served; a lock left by a killed worker; a replay
+  after the conversation moved on) and is dropped: applied now it would answer a question the
+  user is no longer looking at. Its sender never got a reply to it, so nothing they saw as
+  saved is lost; a pressed button gets a short answer.
 
 The mark "processed" is written by :class:`~bot.telegram.middlewares.DbSessionMiddleware` in
 the same transaction as the handler's own changes, so the two cannot disagree.
@@ -20,6 +25,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +37,9 @@ logger = logging.getLogger(__name__)
 # Keys in the handler data: the (bot id, update id) being handled, and "this is a replay".
 INBOX_KEY = "inbox_key"
 REPLAY_KEY = "inbox_replay"
+# In the user's FSM data (shared by every worker, read under the user's lock): the newest
+# update id handled for them.
+LAST_UPDATE_KEY = "inbox_last_update"
 
 
 class InboxMiddleware(BaseMiddleware):
@@ -61,6 +71,10 @@ class InboxMiddleware(BaseMiddleware):
                 if status is inbox.InboxStatus.processed:
                     logger.info("update %d was handled before; duplicate dropped", event.update_id)
                     return UNHANDLED
+            state: FSMContext | None = data.get("state")
+            if state is not None and await self._late(state, event):
+                await self._drop_late(key, event, bot)
+                return UNHANDLED
             data[INBOX_KEY] = key
             try:
                 return await handler(event, data)
@@ -69,6 +83,24 @@ class InboxMiddleware(BaseMiddleware):
                 raise
         finally:
             self._in_flight.discard(key)
+
+    @staticmethod
+    async def _late(state: FSMContext, event: Update) -> bool:
+        last = await state.get_value(LAST_UPDATE_KEY)
+        if isinstance(last, int) and event.update_id < last:
+            return True
+        await state.update_data({LAST_UPDATE_KEY: event.update_id})
+        return False
+
+    async def _drop_late(self, key: tuple[int, int], event: Update, bot: Bot) -> None:
+        logger.info("update %d arrived after a newer one of the same user; dropped", key[1])
+        async with self._sessionmaker() as session, session.begin():
+            await inbox.mark_processed(session, key[0], key[1])
+        if event.callback_query is not None:
+            try:
+                await event.callback_query.answer("这个操作已过期，请看最新的消息。")
+            except TelegramAPIError:
+                logger.info("could not answer late callback of update %d", key[1])
 
     async def _record(self, key: tuple[int, int], event: Update) -> inbox.InboxStatus:
         payload = event.model_dump(mode="json", exclude_none=True, by_alias=True)
