@@ -163,8 +163,20 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _queue_select() -> AnySelect:
+def _with_people_and_areas(stmt: AnySelect) -> AnySelect:
+    """Join a records query to the person, their areas and household, and the investigator."""
     return (
+        stmt.join(Person, Record.person_id == Person.id)
+        .join(District, Record.district_id == District.id)
+        .join(Street, Record.street_id == Street.id)
+        .join(Community, Record.community_id == Community.id)
+        .join(Household, Record.household_id == Household.id)
+        .outerjoin(Investigator, Record.investigator_id == Investigator.id)
+    )
+
+
+def _queue_select() -> AnySelect:
+    return _with_people_and_areas(
         select(
             Record.id,
             Record.version,
@@ -184,14 +196,7 @@ def _queue_select() -> AnySelect:
             Record.updated_at,
             Record.state,
         )
-        .join(Person, Record.person_id == Person.id)
-        .join(District, Record.district_id == District.id)
-        .join(Street, Record.street_id == Street.id)
-        .join(Community, Record.community_id == Community.id)
-        .join(Household, Record.household_id == Household.id)
-        .outerjoin(Investigator, Record.investigator_id == Investigator.id)
-        .where(Record.discarded_at.is_(None))
-    )
+    ).where(Record.discarded_at.is_(None))
 
 
 def _queue_row(values: dict[str, Any]) -> QueueRow:
@@ -599,39 +604,35 @@ def _latest_revision() -> Any:
 
 def _record_rows_select() -> AnySelect:
     return (
-        select(
-            Record.id,
-            Record.version,
-            Record.status,
-            Record.filled_by,
-            Record.form_id,
-            Record.form_version,
-            Record.district_id,
-            District.name.label("district"),
-            Street.name.label("street"),
-            Community.name.label("community"),
-            Household.number.label("household"),
-            Person.name.label("person_name"),
-            Person.id_number,
-            Person.on_roster,
-            Investigator.name.label("investigator"),
-            Record.flags,
-            Record.duplicate_attempts,
-            Record.submitted_at,
-            Record.confirmed_at,
-            Record.enrolled_at,
-            Record.enrolled_insurance,
-            Record.return_comment,
-            Record.updated_at,
-            RecordRevision.n.label("revision"),
-            RecordRevision.answers,
+        _with_people_and_areas(
+            select(
+                Record.id,
+                Record.version,
+                Record.status,
+                Record.filled_by,
+                Record.form_id,
+                Record.form_version,
+                Record.district_id,
+                District.name.label("district"),
+                Street.name.label("street"),
+                Community.name.label("community"),
+                Household.number.label("household"),
+                Person.name.label("person_name"),
+                Person.id_number,
+                Person.on_roster,
+                Investigator.name.label("investigator"),
+                Record.flags,
+                Record.duplicate_attempts,
+                Record.submitted_at,
+                Record.confirmed_at,
+                Record.enrolled_at,
+                Record.enrolled_insurance,
+                Record.return_comment,
+                Record.updated_at,
+                RecordRevision.n.label("revision"),
+                RecordRevision.answers,
+            )
         )
-        .join(Person, Record.person_id == Person.id)
-        .join(District, Record.district_id == District.id)
-        .join(Street, Record.street_id == Street.id)
-        .join(Community, Record.community_id == Community.id)
-        .join(Household, Record.household_id == Household.id)
-        .outerjoin(Investigator, Record.investigator_id == Investigator.id)
         .join(
             RecordRevision,
             and_(RecordRevision.record_id == Record.id, RecordRevision.n == _latest_revision()),
