@@ -16,9 +16,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.telegram.middlewares.inbox import mark_handled
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Investigator, Person, Record, RecordStatus
-from storage.repositories import inbox
 from storage.repositories import records as records_repo
 from storage.repositories.accounts import investigator_by_telegram
 from storage.repositories.actors import Actor
@@ -159,7 +159,7 @@ async def commit(session: AsyncSession, inbox_key: tuple[int, int] | None) -> No
     """Commit the update's changes together with its inbox mark, before anything is sent:
     a crash after this point never applies the same answer twice."""
     if inbox_key is not None:
-        await inbox.mark_processed(session, *inbox_key)
+        await mark_handled(session, inbox_key)
     await session.commit()
 
 

@@ -9,8 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.telegram.middlewares.inbox import INBOX_KEY
-from storage.repositories import inbox
+from bot.telegram.middlewares.inbox import INBOX_KEY, mark_handled
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -35,6 +34,7 @@ class DbSessionMiddleware(BaseMiddleware):
             result = await handler(event, data)
             key = data.get(INBOX_KEY)
             if key is not None:
-                await inbox.mark_processed(session, key[0], key[1])
-            await session.commit()
+                await mark_handled(session, key)
+            if session.in_transaction():
+                await session.commit()
             return result

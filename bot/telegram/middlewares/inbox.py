@@ -40,6 +40,18 @@ REPLAY_KEY = "inbox_replay"
 # In the user's FSM data (shared by every worker, read under the user's lock): the newest
 # update id handled for them.
 LAST_UPDATE_KEY = "inbox_last_update"
+# In ``session.info``: the update whose "processed" mark this session has already written.
+_MARKED = "inbox_marked"
+
+
+async def mark_handled(session: AsyncSession, key: tuple[int, int]) -> None:
+    """Write the update's "processed" mark in ``session``'s transaction, once per session:
+    a handler that commits its answer early marks it there, and the final commit of the
+    per-update session then has nothing more to write."""
+    if session.info.get(_MARKED) == key:
+        return
+    await inbox.mark_processed(session, key[0], key[1])
+    session.info[_MARKED] = key
 
 
 class InboxMiddleware(BaseMiddleware):
