@@ -29,15 +29,26 @@ router = Router(name="commands")
 
 
 async def _editable(
-    message: Message, session: AsyncSession, state: FSMContext
-) -> tuple[Filler, Record | None]:
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    form: Form,
+    bot: Bot,
+    inbox_key: tuple[int, int] | None,
+) -> tuple[Record, Conversation] | None:
+    """The active record and its conversation when it may be changed now; otherwise the user
+    is told why (no record, or the record as it stands) and ``None`` is returned."""
     assert message.from_user is not None
     filler = await identify(session, message.from_user.id, message.chat.id)
     record = await active_record(session, state, filler)
     if record is None:
         await message.answer(_no_record(filler))
-        return filler, None
-    return filler, record
+        return None
+    conv = Conversation.restore(form, record.state)
+    if not record.editable or needs_reopen(record, conv):
+        await show_record(session, bot, form, filler, record, inbox_key)
+        return None
+    return record, conv
 
 
 def _no_record(filler: Filler) -> str:
@@ -56,13 +67,10 @@ async def on_back(
     inbox_key: tuple[int, int] | None = None,
 ) -> None:
     """Return to the previous question."""
-    filler, record = await _editable(message, session, state)
-    if record is None:
+    opened = await _editable(message, session, state, form, bot, inbox_key)
+    if opened is None:
         return
-    conv = Conversation.restore(form, record.state)
-    if not record.editable or needs_reopen(record, conv):
-        await show_record(session, bot, form, filler, record, inbox_key)
-        return
+    record, conv = opened
     before = conv.position
     conv.back()
     if conv.position == before:
@@ -86,13 +94,10 @@ async def on_summary(
     inbox_key: tuple[int, int] | None = None,
 ) -> None:
     """Every answer so far, each with an edit button."""
-    filler, record = await _editable(message, session, state)
-    if record is None:
+    opened = await _editable(message, session, state, form, bot, inbox_key)
+    if opened is None:
         return
-    conv = Conversation.restore(form, record.state)
-    if not record.editable or needs_reopen(record, conv):
-        await show_record(session, bot, form, filler, record, inbox_key)
-        return
+    record, conv = opened
     screen = summary_screen(conv, record.id, record.version)
     await message.answer(screen.text, reply_markup=screen.markup)
 
