@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import CliError, cli_settings
 from bot.cli.db import add_database_option, database_url, with_sessions
 from bot.privacy import mask_phone
+from bot.settings import Settings
 from storage.models import Community, StaffRole
 from storage.repositories import accounts as acc
 from storage.repositories import areas
@@ -33,14 +34,14 @@ OPERATOR = Actor.system("命令行")
 INVITE_HEADERS = ("区", "街道", "社区", "户号", "姓名", "联系电话", "邀请码", "链接", "网页链接")
 
 
-def telegram_link(code: str) -> str:
+def telegram_link(code: str, settings: Settings | None = None) -> str:
     """The Telegram deep link that opens the bot with ``code``."""
-    return f"https://t.me/{cli_settings().bot_username}?start={code}"
+    return f"https://t.me/{(settings or cli_settings()).bot_username}?start={code}"
 
 
-def web_link(code: str) -> str:
+def web_link(code: str, settings: Settings | None = None) -> str:
     """The web chat link for ``code``."""
-    return f"{cli_settings().public_url.rstrip('/')}/c/{code}"
+    return f"{(settings or cli_settings()).public_url.rstrip('/')}/c/{code}"
 
 
 async def _communities(session: AsyncSession, paths: Sequence[str]) -> list[Community]:
@@ -298,6 +299,8 @@ def _invite(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise CliError(str(exc)) from exc
             created = await inv.ensure_invites(session, **scope)
+            # Read once: a roster has hundreds of thousands of links.
+            settings = cli_settings()
             rows = [
                 [
                     person.community.street.district.name,
@@ -307,8 +310,8 @@ def _invite(args: argparse.Namespace) -> int:
                     person.name,
                     person.mobile or "",
                     invite.code,
-                    telegram_link(invite.code),
-                    web_link(invite.code),
+                    telegram_link(invite.code, settings),
+                    web_link(invite.code, settings),
                 ]
                 for invite, person in await inv.invites_for_export(session, **scope)
             ]
