@@ -101,6 +101,7 @@ class OutboxSender:
         self._per_chat = ChatPacer(per_chat_rate)
         self._overall = TokenBucket(overall_rate)
         self._wakeup = asyncio.Event()
+        self._stopping = False
         self.stats = SenderStats()
 
     @classmethod
@@ -124,9 +125,17 @@ class OutboxSender:
         """Look for due rows now instead of after the idle interval (after an enqueue)."""
         self._wakeup.set()
 
+    def request_stop(self) -> None:
+        """Let :meth:`run` return after the message in hand, never in the middle of a database
+        call (a cancelled call leaves a half-reset pooled connection behind). Rows claimed but
+        not sent are sent again when their lease runs out."""
+        self._stopping = True
+        self._wakeup.set()
+
     async def run(self) -> None:
-        """Send until cancelled; a failing round is logged and retried after a pause."""
-        while True:
+        """Send until :meth:`request_stop` (or cancelled); a failing round is logged and retried
+        after a pause."""
+        while not self._stopping:
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -134,7 +143,7 @@ class OutboxSender:
             except Exception:
                 logger.exception("outbox round failed; retrying")
                 sent = 0
-            if sent == 0:
+            if sent == 0 and not self._stopping:
                 self._wakeup.clear()
                 # asyncio.timeout, not wait_for: wait_for in 3.11 can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
@@ -159,7 +168,7 @@ class OutboxSender:
         # In order; after a failure the chat's later rows wait for their lease to run out,
         # so a chat never receives notifications out of order.
         for row in rows:
-            if not await self._send(row):
+            if self._stopping or not await self._send(row):
                 return
 
     async def _send(self, row: Outbox) -> bool:

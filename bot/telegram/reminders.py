@@ -17,6 +17,7 @@ the sender delivers it within moments of the scan; the scan itself runs every fe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -198,10 +199,17 @@ async def run_reminders(
     settings: Settings,
     *,
     interval: float = SCAN_INTERVAL,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Scan every ``interval`` seconds until cancelled (the first scan after one interval)."""
+    """Scan every ``interval`` seconds until ``stop`` is set or the task is cancelled (the first
+    scan after one interval); a scan in progress is finished first."""
+    stop = stop or asyncio.Event()
     while True:
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()
+        if stop.is_set():
+            return
         try:
             queued = await scan(sessionmaker, settings)
         except asyncio.CancelledError:

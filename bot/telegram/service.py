@@ -70,6 +70,7 @@ class Service:
         self.app: web.Application | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._reminders_stop = asyncio.Event()
         self._stopped = False
 
     @property
@@ -119,7 +120,10 @@ class Service:
         )
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
         self._tasks.append(
-            asyncio.create_task(run_reminders(self.sessionmaker, settings), name="reminders")
+            asyncio.create_task(
+                run_reminders(self.sessionmaker, settings, stop=self._reminders_stop),
+                name="reminders",
+            )
         )
 
     async def _start_webhook(self, bot: Bot, dispatcher: Dispatcher) -> None:
@@ -158,10 +162,10 @@ class Service:
             with contextlib.suppress(RuntimeError):  # polling not running (webhook mode)
                 await self.dispatcher.stop_polling()
         if self.sender is not None:
-            # The sender never ends on its own; polling ends after stop_polling.
-            for task in self._tasks:
-                if task.get_name() in ("outbox-sender", "reminders"):
-                    task.cancel()
+            # Asked to end between database calls; cancelling them mid-call would leave a
+            # half-reset pooled connection (and a traceback) behind.
+            self.sender.request_stop()
+        self._reminders_stop.set()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE)
         for task in self._tasks:

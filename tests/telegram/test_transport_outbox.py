@@ -200,3 +200,21 @@ async def test_handler_queues_in_its_transaction_and_the_service_sends(
     assert [m.text for m in user.bot_messages] == expected
     notices = [c for c in tg.calls_of("sendMessage", ok_only=True) if "通知" in c.params["text"]]
     assert min(_gaps(notices)) >= 1 / PER_CHAT - WIRE_JITTER
+
+
+async def test_a_stop_request_ends_the_sender_between_messages(
+    tg: FakeTelegram, bot: Bot, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    carol = tg.user(3003, "王五")
+    await _enqueue(sessions, carol.id, [f"C{n}" for n in range(3)])
+    # Paced one a second: the stop arrives while the batch is being sent.
+    sender = OutboxSender(bot, sessions, per_chat_rate=1.0, overall_rate=OVERALL)
+    task = asyncio.create_task(sender.run())
+    await tg.wait_call("sendMessage")
+    sender.request_stop()
+    async with asyncio.timeout(10):
+        await task  # returns by itself, no cancellation
+    assert not task.cancelled()
+    sent = [r for r in await _rows(sessions) if r.sent_at is not None]
+    assert 1 <= len(sent) < 3
+    assert [m.text for m in carol.bot_messages] == [f"C{n}" for n in range(len(sent))]
