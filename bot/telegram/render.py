@@ -8,7 +8,7 @@ is being handled.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,14 +23,19 @@ CHECK = "✓"
 
 @dataclass(frozen=True)
 class Screen:
-    """One message: its text and (optional) inline keyboard."""
+    """One message: its text and (optional) inline keyboard.
+
+    ``asks`` is set on a question of a record: ``(record id, version)`` of the conversation
+    step it asks, so that what is typed can be matched to the question it answers.
+    """
 
     text: str
     markup: InlineKeyboardMarkup | None = None
+    asks: tuple[int, int] | None = None
 
     def prefixed(self, line: str) -> Screen:
         """The same screen with ``line`` (an error or a notice) above it."""
-        return Screen(f"{line}\n\n{self.text}", self.markup)
+        return Screen(f"{line}\n\n{self.text}", self.markup, self.asks)
 
 
 def _columns(labels: Sequence[str]) -> int:
@@ -198,7 +203,7 @@ def current_screen(conv: Conversation, record_id: int, version: int) -> Screen:
     """Whatever the conversation asks for now: a question, the review, or the submit button."""
     prompt = conv.prompt
     if prompt is not None:
-        return prompt_screen(prompt, record_id, version)
+        return replace(prompt_screen(prompt, record_id, version), asks=(record_id, version))
     if conv.at_review:
         return review_screen(conv, record_id, version)
     return submit_screen(record_id, version)

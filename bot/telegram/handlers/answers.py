@@ -8,9 +8,16 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from bot.telegram.handlers.context import Filler, active_record, identify, needs_reopen, persist
+from bot.telegram.handlers.context import (
+    Filler,
+    active_record,
+    identify,
+    needs_reopen,
+    persist,
+    typed_after_question,
+)
 from bot.telegram.handlers.flow import conflicted, show_record
-from bot.telegram.handlers.replies import carries_id_number, delete_quietly, send
+from bot.telegram.handlers.replies import ask, carries_id_number, delete_quietly, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import current_screen
 from flows import Conversation, Form, Rejected
@@ -50,38 +57,38 @@ async def on_text(
         return
     conv = Conversation.restore(form, record.state)
     if not record.editable or needs_reopen(record, conv):
-        await show_record(session, bot, form, filler, record, inbox_key)
+        await show_record(session, bot, form, filler, record, state, inbox_key)
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     screen = current_screen(conv, record.id, record.version)
     if len(message.text) > MAX_ANSWER_LENGTH:
-        await send(
-            bot,
-            filler.chat_id,
-            screen.prefixed(
-                _("内容太长（{n}个字）。请只回答当前问题。").format(n=len(message.text))
-            ),
-        )
+        too_long = _("内容太长（{n}个字）。请只回答当前问题。").format(n=len(message.text))
+        await ask(bot, state, filler.chat_id, screen.prefixed(too_long))
         return
     if conv.prompt is None:
-        hint = _("请点击下方的按钮继续。")
-        await send(bot, filler.chat_id, screen.prefixed(hint))
+        await send(bot, filler.chat_id, screen.prefixed(_("请点击下方的按钮继续。")))
+        return
+    if not await typed_after_question(state, record, message.message_id):
+        notice = _("这条消息是在下面这道题显示之前发出的，没有作为它的答案。请看题后再回答。")
+        await ask(bot, state, filler.chat_id, screen.prefixed(notice))
+        if stray_id:
+            await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     result = conv.answer(message.text)
     if isinstance(result, Rejected):
-        await send(bot, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
+        await ask(bot, state, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return
     try:
         await persist(session, record, conv, inbox_key)
     except StorageError:
-        await conflicted(session, bot, form, filler, record, inbox_key)
+        await conflicted(session, bot, form, filler, record, state, inbox_key)
         return
     if stray_id:
         await delete_quietly(bot, filler.chat_id, message.message_id)
-    await send(bot, filler.chat_id, current_screen(conv, record.id, record.version))
+    await ask(bot, state, filler.chat_id, current_screen(conv, record.id, record.version))
 
 
 @router.message(F.text.startswith("/"))
@@ -107,4 +114,5 @@ async def on_not_text(
         await message.answer(f"{hint}\n{_nothing_open(filler)}")
         return
     conv = Conversation.restore(form, record.state)
-    await send(bot, filler.chat_id, current_screen(conv, record.id, record.version).prefixed(hint))
+    screen = current_screen(conv, record.id, record.version)
+    await ask(bot, state, filler.chat_id, screen.prefixed(hint))

@@ -19,6 +19,7 @@ from bot.telegram.handlers.context import (
     set_active,
 )
 from bot.telegram.handlers.flow import show_record, status_line
+from bot.telegram.handlers.replies import ask
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import Screen, current_screen, summary_screen
 from flows import Conversation, Form
@@ -46,7 +47,7 @@ async def _editable(
         return None
     conv = Conversation.restore(form, record.state)
     if not record.editable or needs_reopen(record, conv):
-        await show_record(session, bot, form, filler, record, inbox_key)
+        await show_record(session, bot, form, filler, record, state, inbox_key)
         return None
     return record, conv
 
@@ -73,15 +74,13 @@ async def on_back(
     record, conv = opened
     before = conv.position
     conv.back()
+    chat_id = message.chat.id
     if conv.position == before:
         screen = current_screen(conv, record.id, record.version)
-        await message.answer(
-            screen.prefixed(_("已经是第一题了。")).text, reply_markup=screen.markup
-        )
+        await ask(bot, state, chat_id, screen.prefixed(_("已经是第一题了。")))
         return
     await persist(session, record, conv, inbox_key)
-    screen = current_screen(conv, record.id, record.version)
-    await message.answer(screen.text, reply_markup=screen.markup)
+    await ask(bot, state, chat_id, current_screen(conv, record.id, record.version))
 
 
 @router.message(Command("summary"))

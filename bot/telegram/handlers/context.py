@@ -17,6 +17,7 @@ from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.middlewares.inbox import mark_handled
+from bot.telegram.render import Screen
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Investigator, Person, Record, RecordStatus
 from storage.repositories import records as records_repo
@@ -29,6 +30,9 @@ INVITE = "invite"  # FSM data: the invite whose identity proof is awaited
 ADD_HOUSEHOLD = "add_household"  # FSM data: household a new person is being added to
 ADD_NAME = "add_name"
 PAGE = "page"  # FSM data: the household list page last shown
+# FSM data: [record id, version, message id] of the message that first showed the question
+# now asked; only what is typed after it answers that question.
+ASKED = "asked"
 # Kept in the conversation state: the submission whose return has been reopened already,
 # so a returned record is reopened once, not again after it is completed anew.
 REOPENED_KEY = "reopened_after"
@@ -114,6 +118,37 @@ async def _latest_open(session: AsyncSession, filler: Filler) -> Record | None:
 async def set_active(state: FSMContext, record_id: int) -> None:
     """Point the FSM at the record being filled (0: none)."""
     await state.update_data({ACTIVE: record_id})
+
+
+async def note_asked(state: FSMContext, screen: Screen, message_id: int) -> None:
+    """Remember where the question ``screen`` asks was first shown (showing it again later,
+    after /start or a refused answer, keeps the first place)."""
+    if screen.asks is None:
+        return
+    data = await state.get_data()
+    asked = data.get(ASKED)
+    if isinstance(asked, list) and tuple(asked[:2]) == screen.asks:
+        return
+    data[ASKED] = [*screen.asks, message_id]
+    await state.set_data(data)
+
+
+async def typed_after_question(state: FSMContext, record: Record, message_id: int) -> bool:
+    """Whether a message typed as ``message_id`` was written after the record's current
+    question had been shown.
+
+    Message ids of a private chat count the user's and the bot's messages in one sequence.
+    A text sent before the question appeared answers something earlier: a second copy of the
+    previous answer, or a reply to an older message. Applied to this question it would put
+    words the person never meant for it into the form.
+    """
+    asked = await state.get_value(ASKED)
+    return (
+        isinstance(asked, list)
+        and len(asked) == 3
+        and asked[:2] == [record.id, record.version]
+        and message_id > asked[2]
+    )
 
 
 def today() -> dt.date:

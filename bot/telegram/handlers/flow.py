@@ -4,6 +4,7 @@ submitting, and the household completeness message (户不漏人)."""
 from __future__ import annotations
 
 from aiogram import Bot
+from aiogram.fsm.context import FSMContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reference import reference
@@ -17,7 +18,7 @@ from bot.telegram.handlers.context import (
     person_of,
     reopen,
 )
-from bot.telegram.handlers.replies import edit, send
+from bot.telegram.handlers.replies import ask, edit, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import Screen, current_screen, submitted_text
 from flows import Conversation, Form
@@ -50,6 +51,7 @@ async def show_record(
     form: Form,
     filler: Filler,
     record: Record,
+    state: FSMContext,
     inbox_key: tuple[int, int] | None,
     *,
     notice: str | None = None,
@@ -71,7 +73,7 @@ async def show_record(
             lines.append(_("需要修改：{fields}").format(fields="、".join(fields)))
         notice = "\n".join([*([notice] if notice else []), *lines])
     screen = current_screen(conv, record.id, record.version)
-    await send(bot, filler.chat_id, screen if notice is None else screen.prefixed(notice))
+    await ask(bot, state, filler.chat_id, screen if notice is None else screen.prefixed(notice))
 
 
 async def completeness_text(session: AsyncSession, household_id: int) -> str:
@@ -128,6 +130,7 @@ async def conflicted(
     form: Form,
     filler: Filler,
     record: Record,
+    state: FSMContext,
     inbox_key: tuple[int, int] | None,
 ) -> None:
     """The record changed elsewhere (the web chat, a reviewer) while this step was made:
@@ -140,6 +143,7 @@ async def conflicted(
         form,
         filler,
         record,
+        state,
         inbox_key,
         notice=_("这份登记刚刚在别处更新过，刚才的操作没有保存。请看当前的内容。"),
     )

@@ -318,7 +318,7 @@ async def _collect(
     await set_active(state, opened.record.id)
     head = _("采集：{name}（{masked}）").format(name=person.name, masked=mask_id(person.id_number))
     notice = f"{notice}\n{head}" if notice else head
-    await show_record(session, bot, form, filler, opened.record, inbox_key, notice=notice)
+    await show_record(session, bot, form, filler, opened.record, state, inbox_key, notice=notice)
 
 
 @router.message(Stage.add_name, F.text & ~F.text.startswith("/"))

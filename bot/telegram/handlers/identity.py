@@ -104,4 +104,4 @@ async def open_for_invite(
         notice = _("欢迎回来，继续 {name} 的登记。").format(name=person.name)
     if verified:
         notice = _("身份核对成功。") + notice
-    await show_record(session, bot, form, filler, opened.record, inbox_key, notice=notice)
+    await show_record(session, bot, form, filler, opened.record, state, inbox_key, notice=notice)

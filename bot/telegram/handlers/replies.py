@@ -8,8 +8,10 @@ import unicodedata
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 
+from bot.telegram.handlers.context import note_asked
 from bot.telegram.render import Screen
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,13 @@ def carries_id_number(text: str) -> bool:
 async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
     """Send a screen as a new message."""
     return await bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
+
+
+async def ask(bot: Bot, state: FSMContext, chat_id: int, screen: Screen) -> Message:
+    """Send a screen of the conversation; a question is remembered as asked there."""
+    message = await send(bot, chat_id, screen)
+    await note_asked(state, screen, message.message_id)
+    return message
 
 
 async def edit(

@@ -52,7 +52,7 @@ async def on_start(
             await message.answer(help_text(filler.is_investigator))
             return
         await show_record(
-            session, bot, form, filler, record, inbox_key, notice=_("欢迎回来，继续填写。")
+            session, bot, form, filler, record, state, inbox_key, notice=_("欢迎回来，继续填写。")
         )
         return
     target = await resolve_start_code(session, code)

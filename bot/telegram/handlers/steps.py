@@ -13,9 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.callbacks import StepCb
 from bot.telegram.handlers import actions
-from bot.telegram.handlers.context import identify, needs_reopen, owns, persist, set_active
+from bot.telegram.handlers.context import (
+    identify,
+    needs_reopen,
+    note_asked,
+    owns,
+    persist,
+    set_active,
+)
 from bot.telegram.handlers.flow import conflicted, show_record, submit
-from bot.telegram.handlers.replies import edit, send
+from bot.telegram.handlers.replies import ask, edit
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import current_screen
 from flows import Conversation, Form
@@ -50,7 +57,7 @@ async def on_step(
     conv = Conversation.restore(form, record.state)
     if needs_reopen(record, conv):
         await query.answer()
-        await show_record(session, bot, form, filler, record, inbox_key)
+        await show_record(session, bot, form, filler, record, state, inbox_key)
         return
     outcome = actions.apply(conv, callback_data.o, callback_data.x)
     if outcome.error is not None:
@@ -66,13 +73,14 @@ async def on_step(
         await persist(session, record, conv, inbox_key)
     except StorageError:
         await query.answer()
-        await conflicted(session, bot, form, filler, record, inbox_key)
+        await conflicted(session, bot, form, filler, record, state, inbox_key)
         return
     await query.answer()
     screen = current_screen(conv, record.id, record.version)
     if outcome.redraw and pressed is not None:
         await edit(bot, filler.chat_id, pressed, screen.text, screen.markup)
+        await note_asked(state, screen, pressed)
         return
     if outcome.answered is not None and pressed is not None:
         await edit(bot, filler.chat_id, pressed, outcome.answered)
-    await send(bot, filler.chat_id, screen)
+    await ask(bot, state, filler.chat_id, screen)
