@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bot.telegram import errors
 from bot.telegram.fsm import create_fsm_storage, create_isolation
 from bot.telegram.i18n import i18n_middleware
-from bot.telegram.middlewares import DbSessionMiddleware, InboxMiddleware
+from bot.telegram.middlewares import DbSessionMiddleware, FsmBufferMiddleware, InboxMiddleware
 
 # Updates handled at once in polling: a backlog must not become thousands of tasks.
 TASKS_CONCURRENCY_LIMIT = 100
@@ -49,6 +49,8 @@ def create_dispatcher(
     dispatcher["sessionmaker"] = sessionmaker
     dispatcher["form"] = form
     _install_outermost(dispatcher, outer_middlewares)
+    # Under the per-user lock: the FSM data is read once and written once per update.
+    dispatcher.update.outer_middleware(FsmBufferMiddleware())
     dispatcher.update.outer_middleware(InboxMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     i18n_middleware().setup(dispatcher)
