@@ -189,3 +189,28 @@ async def test_household_collected_door_to_door(
     await worker.click("采集：钱小", message=house)
     assert worker.last_answer is not None and "调查员" in worker.last_answer["text"]
     assert kid.person_id  # still 待采集: nothing was started for them
+
+
+async def test_someone_who_wrote_before_binding_is_an_investigator_once_bound(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await seed_person(sessions, "郑一", born=years_ago(45), household="0201")
+    _investigator_id, code = await seed_investigator(sessions, "吴调查")
+    await start_service(form=FORM)
+    worker = tg.user(4101, "吴调查")
+
+    # Before binding the account is nobody special (and remembered as such)...
+    await worker.send("你好")
+    assert "请点击社区发给您的登记链接" in worker.last_message.text
+    await worker.send("/households")
+    assert "仅供已绑定的调查员使用" in worker.last_message.text
+
+    # ...until the binding code arrives: from then on the same chat is the investigator's.
+    await worker.send(f"/start {code}")
+    assert "绑定成功" in worker.last_message.text
+    await worker.send("你好")
+    assert "请发送 /households 选择要采集的人员" in worker.last_message.text
+    await worker.send("/households")
+    assert "• 0201" in worker.last_message.buttons

@@ -47,7 +47,7 @@ async def on_text(
 ) -> None:
     """Answer the current question with what was typed."""
     assert message.from_user is not None and message.text is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     record = await active_record(session, state, filler)
     stray_id = settings.delete_id_messages and carries_id_number(message.text)
     if record is None:
@@ -107,7 +107,7 @@ async def on_not_text(
 ) -> None:
     """Stickers, photos, voice...: a one-line hint and the question again."""
     assert message.from_user is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     hint = _("请用文字回答，或点击消息下方的按钮。")
     record = await active_record(session, state, filler)
     if record is None or not record.editable:

@@ -40,7 +40,7 @@ async def _editable(
     """The active record and its conversation when it may be changed now; otherwise the user
     is told why (no record, or the record as it stands) and ``None`` is returned."""
     assert message.from_user is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     record = await active_record(session, state, filler)
     if record is None:
         await message.answer(_no_record(filler))
@@ -105,7 +105,7 @@ async def on_summary(
 async def on_cancel(message: Message, session: AsyncSession, state: FSMContext) -> None:
     """Pause: the draft stays saved; leave any side step (identity proof, adding a person)."""
     assert message.from_user is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     await state.set_state(None)
     if filler.is_investigator:
         await set_active(state, 0)
@@ -118,7 +118,7 @@ async def on_cancel(message: Message, session: AsyncSession, state: FSMContext) 
 async def on_status(message: Message, session: AsyncSession, form: Form, state: FSMContext) -> None:
     """The status of the user's records: draft, submitted, returned (with why) or confirmed."""
     assert message.from_user is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     if filler.investigator is not None:
         records = list(await records_repo.records_of_investigator(session, filler.investigator.id))
         lines = [_("您最近采集的记录：")]

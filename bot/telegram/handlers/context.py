@@ -33,6 +33,7 @@ PAGE = "page"  # FSM data: the household list page last shown
 # FSM data: [record id, version, message id] of the message that first showed the question
 # now asked; only what is typed after it answers that question.
 ASKED = "asked"
+NOT_INVESTIGATOR = "resident"  # FSM data: this Telegram user is not a bound investigator
 # Kept in the conversation state: the submission whose return has been reopened already,
 # so a returned record is reopened once, not again after it is completed anew.
 REOPENED_KEY = "reopened_after"
@@ -66,9 +67,21 @@ class Filler:
         return self.investigator is not None
 
 
-async def identify(session: AsyncSession, user_id: int, chat_id: int) -> Filler:
-    """The filler behind a Telegram user (revoked investigators count as nobody special)."""
-    return Filler(chat_id, await investigator_by_telegram(session, user_id))
+async def identify(
+    session: AsyncSession, user_id: int, chat_id: int, state: FSMContext | None = None
+) -> Filler:
+    """The filler behind a Telegram user (revoked investigators count as nobody special).
+
+    With ``state``, a user found not to be an investigator is remembered as such in the FSM
+    data: a Telegram account becomes an investigator's only by sending its binding code to
+    this bot, which clears that data (see ``start._bind``), so the answer cannot go stale.
+    """
+    if state is not None and await state.get_value(NOT_INVESTIGATOR):
+        return Filler(chat_id, None)
+    investigator = await investigator_by_telegram(session, user_id)
+    if investigator is None and state is not None:
+        await state.update_data({NOT_INVESTIGATOR: True})
+    return Filler(chat_id, investigator)
 
 
 def owns(filler: Filler, record: Record) -> bool:

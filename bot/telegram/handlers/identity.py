@@ -40,7 +40,7 @@ async def on_identity(
 ) -> None:
     """Check the typed number; wrong answers count towards the invite's lock."""
     assert message.from_user is not None and message.text is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     invite_id = (await state.get_data()).get(INVITE)
     invite = await session.get(Invite, invite_id) if isinstance(invite_id, int) else None
     if invite is None:

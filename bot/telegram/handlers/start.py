@@ -44,7 +44,7 @@ async def on_start(
 ) -> None:
     """Deep link ``/start CODE`` or a plain ``/start``."""
     assert message.from_user is not None
-    filler = await identify(session, message.from_user.id, message.chat.id)
+    filler = await identify(session, message.from_user.id, message.chat.id, state)
     code = (command.args or "").strip()
     if not code:
         record = await active_record(session, state, filler)
@@ -102,7 +102,7 @@ async def _bind(
         await message.answer(str(exc))
         return
     await commit(session, inbox_key)
-    await state.clear()
+    await state.clear()  # also forgets "not an investigator" (see context.identify)
     names = "、".join(c.name for c in investigator.communities)
     await message.answer(
         _(

@@ -43,7 +43,7 @@ async def on_step(
     inbox_key: tuple[int, int] | None = None,
 ) -> None:
     """Apply one button to its record."""
-    filler = await identify(session, query.from_user.id, query.from_user.id)
+    filler = await identify(session, query.from_user.id, query.from_user.id, state)
     record = await session.get(Record, callback_data.r)
     if record is None or not owns(filler, record):
         await query.answer(_("这个按钮不属于您的登记。"), show_alert=True)
