@@ -11,10 +11,13 @@ import copy
 import datetime as dt
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from flows import address as addr
 from flows.errors import EngineError
+from flows.expr import Expression
 from flows.inputs import read_answer, read_codes
 from flows.model import COMPLETE, DERIVED, REVIEW, START, Choice, Field, Form
 from flows.results import Accepted, ConsistencyWarning, Prompt, Rejected, SummaryItem
@@ -23,15 +26,21 @@ from flows.validators import Invalid, mask_id, mask_mobile
 
 MODES = ("resident", "investigator")
 _DERIVED_LABELS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
-# The machine is shared by every conversation of a form version; models are attached per call.
+# The machine is shared by every conversation of a form version; transitions does not promise
+# that firing events on one machine from several threads at once is safe.
 _machine_lock = threading.Lock()
 
 
 class _Walker:
-    """The per-call model of the shared machine: its conditions ask the conversation."""
+    """The per-call model of the shared machine: its conditions ask the conversation.
+
+    It is never registered with the machine (see :meth:`Conversation._fire`): an event only
+    reads and sets the model's ``state`` and looks its conditions up by name.
+    """
 
     def __init__(self, conversation: Conversation) -> None:
         self._conversation = conversation
+        self.state = START
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("is_relevant_"):
@@ -48,12 +57,38 @@ def _split(state: str) -> tuple[str, str | None]:
     return name, part or None
 
 
+@dataclass
+class _Snapshot:
+    """What the answers as they are now imply, worked out once and reused until one changes.
+
+    Every change to the answers goes through :meth:`Conversation._put_answer` or
+    :meth:`Conversation._drop_answer`, which throw the snapshot away.
+    """
+
+    scope: AnswerScope
+    relevant: dict[str, bool] = dataclass_field(default_factory=dict)  # by field name
+    required: dict[str, bool] = dataclass_field(default_factory=dict)  # by machine state
+    steps: tuple[str, ...] | None = None  # relevant questions with a step number, in order
+    derived: dict[str, Any] | None = None
+    rules: dict[int, bool] = dataclass_field(default_factory=dict)  # by id of the Expression
+
+    def holds(self, rule: Expression) -> bool:
+        """Whether a relevance rule holds; a group's rules are shared by all its questions, so
+        each is worked out once."""
+        known = self.rules.get(id(rule))
+        if known is None:
+            known = self.rules[id(rule)] = bool(rule(self.scope))
+        return known
+
+
 class Conversation:
     """A form being filled in. Create with :meth:`start` or :meth:`restore`."""
 
     def __init__(self, form: Form, state: dict[str, Any]) -> None:
         self.form = form
         self._s = state
+        self._snapshot: _Snapshot | None = None
+        self._on: dt.date | None = None
 
     # ------------------------------------------------------------------ creation
 
@@ -115,12 +150,13 @@ class Conversation:
             )
         if state.get("position") not in form.states:
             raise EngineError(f"unknown position {state.get('position')!r}")
-        return cls(form, copy.deepcopy(dict(state)))
+        return cls(form, _copy_plain(dict(state)))
 
     @property
     def state(self) -> dict[str, Any]:
         """The whole conversation as plain JSON types (a copy)."""
-        return copy.deepcopy(self._s)
+        state: dict[str, Any] = _copy_plain(self._s)
+        return state
 
     # ------------------------------------------------------------------ reading
 
@@ -132,12 +168,17 @@ class Conversation:
     @property
     def collection_date(self) -> dt.date:
         """The date ages are computed at (采集日期)."""
-        return dt.date.fromisoformat(self._s["context"]["collection_date"])
+        # The context never changes after the start; parsed once, on first use (a hand-made
+        # state with a bad date still fails only where the date is needed).
+        if self._on is None:
+            self._on = dt.date.fromisoformat(self._s["context"]["collection_date"])
+        return self._on
 
     @property
     def answers(self) -> dict[str, Any]:
         """A copy of the answers given so far."""
-        return copy.deepcopy(self._s["answers"])
+        answers: dict[str, Any] = _copy_plain(self._s["answers"])
+        return answers
 
     @property
     def position(self) -> str:
@@ -157,15 +198,20 @@ class Conversation:
     @property
     def prompt(self) -> Prompt | None:
         """The current question, or ``None`` at the review or when complete."""
-        if self.position in (REVIEW, COMPLETE, START):
+        if not self._asking:
             return None
         return self._prompt(self.position)
+
+    @property
+    def _asking(self) -> bool:
+        """True when :attr:`prompt` is a question (without building it)."""
+        return self.position not in (REVIEW, COMPLETE, START)
 
     # ------------------------------------------------------------------ answering
 
     def answer(self, text: str) -> Accepted | Rejected:
         """Answer the current question with typed text or a choice code."""
-        if self.prompt is None:
+        if not self._asking:
             return self._not_asking()
         state = self.position
         field, _part = self._field(state)
@@ -177,7 +223,7 @@ class Conversation:
 
     def keep(self) -> Accepted | Rejected:
         """Accept the value shown as current (an earlier answer, a prefill or a default)."""
-        if self.prompt is None:
+        if not self._asking:
             return self._not_asking()
         state = self.position
         field, _part = self._field(state)
@@ -367,7 +413,7 @@ class Conversation:
             value = answers.get(field.name)
             if isinstance(value, dict):
                 value = {k: v for k, v in value.items() if v is not None}
-            record[field.name] = copy.deepcopy(value)
+            record[field.name] = _copy_plain(value)
         record.update(self._derived())
         record["collection_date"] = self._s["context"]["collection_date"]
         if self.mode == "investigator":
@@ -382,15 +428,15 @@ class Conversation:
     # ------------------------------------------------------------------ internals: machine
 
     def _fire(self, trigger: str, source: str) -> str:
+        # Registering the model (add_model) would bind an is_<state> helper for every state on
+        # every call, most of the cost of a step; firing the event on an unregistered model
+        # runs the same transitions and leaves the shared machine untouched.
         model = _Walker(self)
         machine = self.form.machine
         with _machine_lock:
-            machine.add_model(model, initial=source)
-            try:
-                model.trigger(trigger)
-                return str(model.state)
-            finally:
-                machine.remove_model(model)
+            machine.set_state(source, model=model)
+            machine.events[trigger].trigger(model)
+        return str(model.state)
 
     def _move(self, state: str) -> None:
         self._s["position"] = state
@@ -410,21 +456,54 @@ class Conversation:
 
     # ------------------------------------------------------------------ internals: conditions
 
+    @property
+    def _now(self) -> _Snapshot:
+        if self._snapshot is None:
+            scope = AnswerScope(self.form, self._s["answers"], self.mode, self.collection_date)
+            self._snapshot = _Snapshot(scope)
+        return self._snapshot
+
+    def _put_answer(self, name: str, value: Any) -> None:
+        self._s["answers"][name] = value
+        self._snapshot = None
+
+    def _drop_answer(self, name: str) -> None:
+        if self._s["answers"].pop(name, _UNSET) is not _UNSET:
+            self._snapshot = None
+
     def _scope(self, current: Any = None, extra: Mapping[str, Any] | None = None) -> AnswerScope:
+        if current is None and extra is None:
+            return self._now.scope
         return AnswerScope(
             self.form, self._s["answers"], self.mode, self.collection_date, current, extra
         )
 
     def _derived(self) -> dict[str, Any]:
-        return derived_values(self.form, self._s["answers"], self.collection_date)
+        """The derived values (read only: the snapshot keeps this dict)."""
+        now = self._now
+        if now.derived is None:
+            now.derived = derived_values(self.form, self._s["answers"], self.collection_date)
+        return now.derived
 
     def _field(self, state: str) -> tuple[Field, str | None]:
         name, part = _split(state)
         return self.form.field(name), part
 
     def _field_relevant(self, field: Field) -> bool:
-        scope = self._scope()
-        return all(rule(scope) for rule in field.relevant)
+        now = self._now
+        known = now.relevant.get(field.name)
+        if known is None:
+            known = now.relevant[field.name] = all(map(now.holds, field.relevant))
+        return known
+
+    def _steps(self) -> tuple[str, ...]:
+        """The questions counted in "第 n/m 题": relevant ones that are not notes."""
+        now = self._now
+        if now.steps is None:
+            now.steps = tuple(
+                f.name for f in self.form.fields if f.type != "note" and self._field_relevant(f)
+            )
+        return now.steps
 
     def _state_relevant(self, state: str) -> bool:
         if state in (START, REVIEW, COMPLETE):
@@ -451,6 +530,13 @@ class Conversation:
         return state in self._s["reask"] or not self._state_answered(state)
 
     def _required(self, state: str) -> bool:
+        now = self._now
+        known = now.required.get(state)
+        if known is None:
+            known = now.required[state] = self._work_out_required(state)
+        return known
+
+    def _work_out_required(self, state: str) -> bool:
         field, part = self._field(state)
         if field.required is None or not field.required(self._scope()):
             return False
@@ -511,16 +597,18 @@ class Conversation:
         self._s["history"].append(state)
         target = self._fire("next", state)
         self._move(target)
-        return Accepted(copy.deepcopy(value), self.prompt)
+        return Accepted(_copy_plain(value), self.prompt)
 
     def _store(self, state: str, value: Any) -> None:
         field, part = self._field(state)
         answers = self._s["answers"]
-        before = copy.deepcopy(answers.get(field.name, _UNSET))
+        # No copy needed: stored values are replaced, never changed in place (an address part
+        # goes into a new dict below), so the old value stays as it was.
+        before = answers.get(field.name, _UNSET)
         if part is None:
-            answers[field.name] = value
+            self._put_answer(field.name, value)
         elif part == field.parts[0].name and value is None:
-            answers[field.name] = None  # the whole (optional) address is left empty
+            self._put_answer(field.name, None)  # the whole (optional) address is left empty
         else:
             current = answers.get(field.name)
             current = dict(current) if isinstance(current, dict) else {}
@@ -530,14 +618,14 @@ class Conversation:
                 for later in names[names.index(part) + 1 :]:
                     current.pop(later, None)
             current[part] = value
-            answers[field.name] = current
+            self._put_answer(field.name, current)
         if field.stage == "main" and answers.get(field.name) != before:
             self._clear_acknowledgements()
 
     def _clear_acknowledgements(self) -> None:
         for field in self.form.final_fields:
             if field.type == "confirm":
-                self._s["answers"].pop(field.name, None)
+                self._drop_answer(field.name)
 
     def _drop_irrelevant(self) -> None:
         answers = self._s["answers"]
@@ -546,7 +634,7 @@ class Conversation:
             changed = False
             for field in self.form.fields:
                 if field.name in answers and not self._field_relevant(field):
-                    del answers[field.name]
+                    self._drop_answer(field.name)
                     changed = True
         self._s["reask"] = [s for s in self._s["reask"] if self._state_relevant(s)]
 
@@ -559,7 +647,7 @@ class Conversation:
             raw = prefill[field.name]
             if raw is None:
                 if not self._required(field.states[0]):
-                    self._s["answers"][field.name] = None  # left empty before, stays so
+                    self._put_answer(field.name, None)  # left empty before, stays so
                 continue
             try:
                 value = self._read_whole(field, raw)
@@ -567,7 +655,7 @@ class Conversation:
                 continue  # left unanswered: asked again after the reopened fields
             if field.constraint is not None and not field.constraint(self._scope(value)):
                 continue
-            self._s["answers"][field.name] = value
+            self._put_answer(field.name, value)
             self._drop_irrelevant()
         self._s["revisit"] = True
 
@@ -631,8 +719,8 @@ class Conversation:
         current = None
         if raw is not None:
             current = str(raw) if part is not None else self.form.label_of(field.name, raw)
-        steps = [f for f in self.form.fields if f.type != "note" and self._field_relevant(f)]
-        step = next((i + 1 for i, f in enumerate(steps) if f.name == field.name), 0)
+        steps = self._steps()
+        step = steps.index(field.name) + 1 if field.name in steps else 0
         if part is not None:
             spec = field.part(part)
             hint = " ".join(
@@ -682,6 +770,24 @@ class Conversation:
 
 
 _UNSET: Any = object()
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy_plain(value: Any) -> Any:
+    """A deep copy of a plain JSON value, much cheaper than ``copy.deepcopy``: dicts and lists
+    are rebuilt, strings, numbers, booleans and ``None`` are immutable and shared; anything
+    else (a hand-made state) is left to ``copy.deepcopy``."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {
+            key if type(key) is str else copy.deepcopy(key): _copy_plain(item)
+            for key, item in value.items()
+        }
+    if kind is list:
+        return [_copy_plain(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _clean_prefill(
