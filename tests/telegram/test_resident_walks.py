@@ -6,6 +6,8 @@ a resident, and checks the record the store kept.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,9 +58,15 @@ async def test_never_insured_employed_in_suzhou_with_workplace(
 
     assert "填表人" in user.last_message.text
     assert user.last_message.buttons == ["本人", "监护人", "指定代理人"]
+    before = tg.call_counts
     question = await user.click("本人")
-    assert question.text == "填表人：本人"  # the pressed question became "问题：答案"
-    assert question.buttons == []
+    # The pressed question turned into the next one in place, its answer shown above it:
+    # the press costs its answer and one edit, no new message.
+    made = tg.call_counts - before
+    del made["getUpdates"]
+    assert made == Counter(answerCallbackQuery=1, editMessageText=1)
+    assert question is user.last_message
+    assert question.text.startswith("填表人：本人\n\n第 2/")
 
     assert "预填信息：张三" in user.last_message.text
     await user.click("确认")

@@ -45,18 +45,21 @@ async def edit(
     message_id: int,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
-) -> None:
+) -> int:
     """Edit a message's text (and keyboard); a message that cannot be edited any more (gone,
-    too old) gets the text as a new message instead, an unchanged one is left alone."""
+    too old) gets the text as a new message instead, an unchanged one is left alone. Returns
+    the id of the message that shows the text."""
     try:
         await bot.edit_message_text(
             text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
         )
     except TelegramBadRequest as exc:
         if "not modified" in exc.message:
-            return
+            return message_id
         logger.info("message %d could not be edited (%s); sending anew", message_id, exc.message)
-        await bot.send_message(chat_id, text, reply_markup=markup)
+        sent = await bot.send_message(chat_id, text, reply_markup=markup)
+        return sent.message_id
+    return message_id
 
 
 async def delete_quietly(bot: Bot, chat_id: int, message_id: int) -> None:

@@ -77,10 +77,14 @@ async def on_step(
         return
     await query.answer()
     screen = current_screen(conv, record.id, record.version)
-    if outcome.redraw and pressed is not None:
-        await edit(bot, filler.chat_id, pressed, screen.text, screen.markup)
-        await note_asked(state, screen, pressed)
+    in_place = outcome.redraw or outcome.answered is not None
+    if pressed is None or not in_place:
+        # From the review or the summary the next screen comes below, and they stay readable.
+        await ask(bot, state, filler.chat_id, screen)
         return
-    if outcome.answered is not None and pressed is not None:
-        await edit(bot, filler.chat_id, pressed, outcome.answered)
-    await ask(bot, state, filler.chat_id, screen)
+    # The pressed question becomes the next one where it is (a tick redraws it; an answer
+    # shows "问题：答案" above the next question): one Bot API call, no new message.
+    if outcome.answered is not None:
+        screen = screen.prefixed(outcome.answered)
+    shown = await edit(bot, filler.chat_id, pressed, screen.text, screen.markup)
+    await note_asked(state, screen, shown)
