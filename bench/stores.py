@@ -67,13 +67,14 @@ async def fresh_database(kind: str, workdir: Path, pg_url: str = PG_URL) -> Asyn
         await admin.dispose()
 
 
-async def clean_redis(url: str) -> None:
-    """Delete the bot's FSM keys (prefix ``canbao``) from the benchmark's Redis database."""
+async def clean_redis(url: str, match: str = "canbao:*") -> None:
+    """Delete the bot's FSM keys (prefix ``canbao``; ``match`` narrows it, e.g. to one bot id:
+    ``canbao:<bot id>:*``) from the benchmark's Redis database."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(url)
     try:
-        keys = [key async for key in client.scan_iter(match="canbao:*", count=1000)]
+        keys = [key async for key in client.scan_iter(match=match, count=1000)]
         for start in range(0, len(keys), 1000):
             await client.delete(*keys[start : start + 1000])
     finally:

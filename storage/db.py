@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,6 +34,33 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises schema upgrades
 # when several workers start at once.
 _PG_UPGRADE_LOCK = 0x63616E62
+
+
+# SQLSTATEs of a server that is not there for the moment: class 08 (connection exception), and
+# 57P01-57P03 (terminated by a shutdown, by a crash of another backend, or "the database system
+# is starting up / shutting down": a restart in progress).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a database call, says the server could not be reached or
+    dropped the connection (a restart, a crash, a cut network) rather than that the statement
+    failed: what trying again a moment later can cure.
+
+    Refused connections reach the caller as the socket's own ``ConnectionError`` (SQLAlchemy
+    wraps only the driver's errors); a connection that broke in the middle of a call may leave
+    asyncpg's protocol confused (``InternalClientError``: "cannot switch to state ...").
+    """
+    if isinstance(exc, ConnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+        return True
+    return type(exc.orig).__name__ == "InternalClientError"
 
 
 def is_sqlite(url: str | URL) -> bool:

@@ -13,7 +13,12 @@ from bot.settings import Settings
 from bot.telegram import errors
 from bot.telegram.fsm import create_fsm_storage, create_isolation
 from bot.telegram.i18n import i18n_middleware
-from bot.telegram.middlewares import DbSessionMiddleware, FsmBufferMiddleware, InboxMiddleware
+from bot.telegram.middlewares import (
+    DatabaseRetryMiddleware,
+    DbSessionMiddleware,
+    FsmBufferMiddleware,
+    InboxMiddleware,
+)
 
 # Updates handled at once in polling: a backlog must not become thousands of tasks.
 TASKS_CONCURRENCY_LIMIT = 100
@@ -51,6 +56,9 @@ def create_dispatcher(
     _install_outermost(dispatcher, outer_middlewares)
     # Under the per-user lock: the FSM data is read once and written once per update.
     dispatcher.update.outer_middleware(FsmBufferMiddleware())
+    # Inside the per-user lock (aiogram's FSM middleware, registered above), outside the inbox:
+    # a retried update keeps its place in the user's order and is deduplicated on every try.
+    dispatcher.update.outer_middleware(DatabaseRetryMiddleware())
     dispatcher.update.outer_middleware(InboxMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     i18n_middleware().setup(dispatcher)

@@ -1,6 +1,7 @@
-"""Update middlewares: the FSM data buffered per update, the inbox (exactly-once handling) and
-one DB session per update."""
+"""Update middlewares: retries while the database is unavailable, the FSM data buffered per
+update, the inbox (exactly-once handling) and one DB session per update."""
 
+from bot.telegram.middlewares.db_retry import DatabaseRetryMiddleware
 from bot.telegram.middlewares.db_session import DbSessionMiddleware
 from bot.telegram.middlewares.fsm_buffer import BufferedFSMContext, FsmBufferMiddleware
 from bot.telegram.middlewares.inbox import INBOX_KEY, REPLAY_KEY, InboxMiddleware
@@ -9,6 +10,7 @@ __all__ = [
     "INBOX_KEY",
     "REPLAY_KEY",
     "BufferedFSMContext",
+    "DatabaseRetryMiddleware",
     "DbSessionMiddleware",
     "FsmBufferMiddleware",
     "InboxMiddleware",
