@@ -35,10 +35,10 @@ async def test_sigkill_on_postgresql_with_redis(
 ) -> None:
     result = await run_with_kills(
         tmp_path,
-        users=8,
+        users=12,
         kills=2,
         seed=11,
-        gaps=(0.8, 2.5),
+        gaps=(0.3, 1.2),
         db="postgres",
         redis=True,
         pg_url=pg_url,
