@@ -3,7 +3,8 @@
 Polling confirms an update to Telegram before its handler finishes, and a webhook may deliver
 an update twice; the inbox is the bot's own memory of what it received:
 
-* a new update is recorded (committed) first, then handled;
+* a new update is recorded (committed) first, then handled; the updates that arrive
+  together are committed in one transaction (:mod:`bot.telegram.middlewares.recorder`);
 * an update already processed is a duplicate and is skipped: nothing happens twice;
 * an update recorded but not processed (the process died, or its handler failed) is handled
   again when it is delivered again or replayed at start-up (:mod:`bot.telegram.replay`);
@@ -30,6 +31,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.telegram.middlewares.recorder import InboxRecorder
 from storage.repositories import inbox
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class InboxMiddleware(BaseMiddleware):
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        self.recorder = InboxRecorder(sessionmaker)
         # Updates being handled by this process right now: a concurrent duplicate waits for
         # nothing and is dropped (the first delivery will finish or fail on its own).
         self._in_flight: set[tuple[int, int]] = set()
@@ -116,8 +119,7 @@ class InboxMiddleware(BaseMiddleware):
 
     async def _record(self, key: tuple[int, int], event: Update) -> inbox.InboxStatus:
         payload = event.model_dump(mode="json", exclude_none=True, by_alias=True)
-        async with self._sessionmaker() as session, session.begin():
-            return await inbox.record_update(session, key[0], key[1], payload)
+        return await self.recorder.record(key, payload)
 
     async def _failed(self, key: tuple[int, int], exc: Exception) -> None:
         # Only the exception type is kept: its text may quote what the user typed.
