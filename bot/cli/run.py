@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import secrets
 import signal
@@ -105,6 +106,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         except BaseException:
             await service.stop()
             raise
+        freeze_startup_objects()
         logger.info(
             "running (telegram: %s, database: %s); stop with Ctrl-C or SIGTERM",
             service.mode,
@@ -115,6 +117,19 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         await service.stop()
     finally:
         await engine.dispose()
+
+
+def freeze_startup_objects() -> None:
+    """Exempt what start-up built from the garbage collector's full collections.
+
+    The modules, pydantic and SQLAlchemy models, the compiled form and the routers (some
+    300,000 objects) live as long as the process, yet every full collection walked them all:
+    about a tenth of the bot's CPU under load. Frozen, they are no longer examined (one that
+    became garbage later would stay in memory: start-up keeps what it builds); everything made
+    afterwards is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _load_form(settings: Settings) -> Any:
