@@ -123,5 +123,12 @@ class InboxMiddleware(BaseMiddleware):
 
     async def _failed(self, key: tuple[int, int], exc: Exception) -> None:
         # Only the exception type is kept: its text may quote what the user typed.
-        async with self._sessionmaker() as session, session.begin():
-            await inbox.mark_failed(session, key[0], key[1], type(exc).__name__)
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await inbox.mark_failed(session, key[0], key[1], type(exc).__name__)
+        except Exception as mark_exc:  # the database is often why it failed: keep the cause
+            logger.warning(
+                "update %d: could not count the failed attempt (%s)",
+                key[1],
+                type(mark_exc).__name__,
+            )
