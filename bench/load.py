@@ -46,19 +46,27 @@ WEBHOOK_SECRET = "bench-secret_0123456789"
 class Topology:
     """The bot process(es) of one phase, and the address Telegram talks to."""
 
-    def __init__(self, procs: list[BotProcess], proxy: RoundRobinProxy | None) -> None:
+    def __init__(
+        self, procs: list[BotProcess], proxy: RoundRobinProxy | None, url: str | None = None
+    ) -> None:
         self.procs = procs
         self.proxy = proxy
+        self.url = url  # the webhook address (None: polling)
 
     async def start(self, server: LoadTelegram) -> None:
+        polls = len(server.calls_of("getUpdates"))
         for proc in self.procs:
             proc.start()
         for proc in self.procs:
             await proc.wait_healthy()
-        # Ready when the bot asks for updates (polling) or the webhook is set.
+        # Ready when these processes ask for updates (polling) or have set their webhook; what
+        # an earlier phase left on the server does not count (its webhook points at a process
+        # that is gone: updates sent there would be lost to this phase).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if server.webhook.url or server.calls_of("getUpdates"):
+            if self.url is not None and server.webhook.url == self.url:
+                break
+            if self.url is None and len(server.calls_of("getUpdates")) > polls:
                 break
             await asyncio.sleep(0.05)
 
@@ -87,7 +95,7 @@ async def topology(
     proxy = RoundRobinProxy([f"http://127.0.0.1:{p}" for p in ports])
     base = await proxy.start()
     url = f"{base}/telegram/webhook"
-    return Topology([make(port=p, webhook_url=url) for p in ports], proxy)
+    return Topology([make(port=p, webhook_url=url) for p in ports], proxy, url)
 
 
 def assign(residents: list[Resident], users: int) -> list[tuple[Resident, Persona]]:
