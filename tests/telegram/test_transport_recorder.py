@@ -4,8 +4,6 @@ waiter learns its own update's status, and a failed flush fails only its own wai
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +11,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.telegram.middlewares.recorder import InboxRecorder
-from storage.db import make_sessionmaker
 from storage.models import InboxUpdate
 from storage.repositories import inbox
-from storage.testing import temporary_database
 
 BOT = 4242
 New, Pending, Processed = (
@@ -26,17 +22,10 @@ New, Pending, Processed = (
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A fresh migrated database, on SQLite and on PostgreSQL."""
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    async with temporary_database(url, directory=tmp_path, migrate=True) as eng:
-        yield eng
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
+# The suite's engine fixture (tests/telegram/conftest.py), on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 class Commits:
