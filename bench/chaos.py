@@ -73,20 +73,48 @@ class ChaosResult:
         return not self.problems and self.completed == self.users
 
 
+async def _calls_reach(server: LoadTelegram, mark: int, done: asyncio.Event) -> bool:
+    """Wait until the bot has made ``mark`` Bot API calls in all; False if the run ends first."""
+    while len(server.calls) < mark:
+        if done.is_set():
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+async def _next_moment(
+    server: LoadTelegram,
+    rng: random.Random,
+    gaps: tuple[float, float],
+    calls: tuple[int, int] | None,
+    done: asyncio.Event,
+) -> bool:
+    """Wait for the next fault: a random time within ``gaps`` seconds or, given ``calls``, a
+    random number within it of further Bot API calls. False if the run ends first."""
+    if calls is not None:
+        # Moments counted in the bot's work rather than in seconds: as many faults land in a
+        # run however fast the bot gets through it.
+        return await _calls_reach(server, len(server.calls) + rng.randint(*calls), done)
+    try:
+        await asyncio.wait_for(done.wait(), rng.uniform(*gaps))
+        return False
+    except TimeoutError:
+        return True
+
+
 async def _killer(
     proc: BotProcess,
+    server: LoadTelegram,
     kills: int,
     rng: random.Random,
     gaps: tuple[float, float],
+    calls: tuple[int, int] | None,
     done: asyncio.Event,
     result: ChaosResult,
 ) -> None:
     for _ in range(kills):
-        try:
-            await asyncio.wait_for(done.wait(), rng.uniform(*gaps))
+        if not await _next_moment(server, rng, gaps, calls, done):
             return
-        except TimeoutError:
-            pass
         proc.kill()
         result.kills += 1
         proc.start()
@@ -101,19 +129,18 @@ def restart_mode(index: int) -> ShutdownMode:
 
 async def _restarter(
     cluster: PgCluster,
+    server: LoadTelegram,
     restarts: int,
     rng: random.Random,
     gaps: tuple[float, float],
+    calls: tuple[int, int] | None,
     down: tuple[float, float],
     done: asyncio.Event,
     result: ChaosResult,
 ) -> None:
     for index in range(restarts):
-        try:
-            await asyncio.wait_for(done.wait(), rng.uniform(*gaps))
+        if not await _next_moment(server, rng, gaps, calls, done):
             return
-        except TimeoutError:
-            pass
         mode = restart_mode(index)
         await cluster.restart(mode, down=rng.uniform(*down))
         result.db_restarts += 1
@@ -200,11 +227,13 @@ async def run_with_kills(
     redis: bool = False,
     seed: int = 1,
     gaps: tuple[float, float] = (1.0, 3.0),
+    calls: tuple[int, int] | None = None,
     patience: float = 8.0,
     pg_url: str = PG_URL,
 ) -> ChaosResult:
     """One run: fresh store, ``users`` residents, up to ``kills`` SIGKILLs (fewer if everyone
-    finishes first)."""
+    finishes first). Kills come ``gaps`` seconds apart, or, given ``calls``, after a random
+    number within it of the bot's Bot API calls since the last restart."""
     result = ChaosResult(users)
     rng = random.Random(seed)
     async with fresh_database(db, workdir, pg_url) as url:
@@ -226,7 +255,9 @@ async def run_with_kills(
             walks = _walks(server, cast, patience)
             done = asyncio.Event()
             started = time.perf_counter()
-            killer = asyncio.create_task(_killer(proc, kills, rng, gaps, done, result))
+            killer = asyncio.create_task(
+                _killer(proc, server, kills, rng, gaps, calls, done, result)
+            )
             try:
                 await asyncio.gather(*(w.run() for w in walks))
             finally:
@@ -249,13 +280,15 @@ async def run_with_db_restarts(
     restarts: int,
     seed: int = 1,
     gaps: tuple[float, float] = (1.0, 3.0),
+    calls: tuple[int, int] | None = None,
     down: tuple[float, float] = (0.0, 1.5),
     patience: float = 8.0,
     redis_url: str = REDIS_URL,
 ) -> ChaosResult:
     """One run on a private PostgreSQL server (and Redis FSM): fresh store, ``users`` residents,
     up to ``restarts`` restarts of the database server (fewer if everyone finishes first), each
-    with the server down for a random time within ``down`` seconds. The bot keeps running."""
+    with the server down for a random time within ``down`` seconds. The bot keeps running.
+    Restarts are timed as the kills of :func:`run_with_kills` are (``gaps`` or ``calls``)."""
     result = ChaosResult(users)
     rng = random.Random(seed)
     async with PgCluster() as cluster, fresh_database("postgres", workdir, cluster.url) as url:
@@ -283,7 +316,7 @@ async def run_with_db_restarts(
             done = asyncio.Event()
             started = time.perf_counter()
             restarter = asyncio.create_task(
-                _restarter(cluster, restarts, rng, gaps, down, done, result)
+                _restarter(cluster, server, restarts, rng, gaps, calls, down, done, result)
             )
             try:
                 await asyncio.gather(*(w.run() for w in walks))
