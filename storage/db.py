@@ -21,6 +21,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -50,7 +51,20 @@ def database_unavailable(exc: BaseException) -> bool:
     Refused connections reach the caller as the socket's own ``ConnectionError`` (SQLAlchemy
     wraps only the driver's errors); a connection that broke in the middle of a call may leave
     asyncpg's protocol confused (``InternalClientError``: "cannot switch to state ...").
+    The exceptions ``exc`` was raised from or while handling count too: a session whose
+    connection broke fails its rollback with ``PendingRollbackError``, which hides the cause.
     """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _unavailable(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unavailable(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionError):
         return True
     if not isinstance(exc, DBAPIError):
@@ -79,24 +93,83 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+# In a connection's ``info``: the open transaction has executed something other than a read.
+_WROTE = "canbao_wrote"
+_READS = ("SELECT", "PRAGMA")
+
+
+def _note_statement(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not conn.info.get(_WROTE) and not statement.lstrip()[:6].upper().startswith(_READS):
+        conn.info[_WROTE] = True
+
+
+def _end_transaction(conn: Connection) -> None:
+    # An invalidated connection (it broke under the transaction) is thrown away, mark and all;
+    # asking for its info would raise.
+    if not conn.invalidated:
+        conn.info.pop(_WROTE, None)
+
+
+def _track_writes(engine: AsyncEngine) -> None:
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", _note_statement)
+    event.listen(sync, "commit", _end_transaction)
+    event.listen(sync, "rollback", _end_transaction)
+
+
+async def release_if_read_only(session: AsyncSession) -> bool:
+    """End ``session``'s transaction when it has only read (a commit that writes nothing), so
+    its connection goes back to the pool; loaded objects stay usable (the sessions do not
+    expire on commit). A transaction that has written, or holds unflushed changes, is left
+    alone. Returns whether the transaction was ended. Needs an engine made ``for_updates``
+    (elsewhere every transaction counts as one that has written)."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return False
+    conn = await session.connection()
+    if conn.invalidated or not _tracked(conn) or conn.info.get(_WROTE):
+        return False
+    await session.commit()
+    return True
+
+
+def _tracked(conn: AsyncConnection) -> bool:
+    return event.contains(conn.engine.sync_engine, "before_cursor_execute", _note_statement)
+
+
+def make_engine(url: str | URL, *, for_updates: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url``.
 
     SQLite: the database file's directory is created, and every connection gets WAL,
     ``synchronous=FULL``, foreign keys and a busy timeout. PostgreSQL (``postgresql+asyncpg``):
     connections are checked before use, so a restarted server costs one retry, not an error.
     Extra keyword arguments go to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
+
+    ``for_updates``: the engine of the bot's update handling, which retries an update whole
+    when the database was away (:mod:`bot.telegram.middlewares.db_retry`) and hands a
+    connection back before each Bot API call when it has only read
+    (:func:`release_if_read_only`): no connection waits on Telegram. On SQLite it holds
+    one connection, for which sessions queue in the event loop: SQLite lets one writer in at
+    a time anyway, and connections of one process competing for it wait in SQLite's busy
+    handler, which sleeps (1, 2, 5 … 100 ms) while the process has work to do. On PostgreSQL
+    connections are not pinged before use (a round trip per session, a third of a millisecond
+    of CPU): a dropped connection fails the update's try, and the retry gets a new one.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if for_updates:
+                kwargs.setdefault("pool_size", 1)
+                kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(parsed, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", not for_updates)
+        engine = create_async_engine(parsed, **kwargs)
+    if for_updates:
+        _track_writes(engine)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -81,6 +81,8 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
 
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     engine = make_engine(settings.database_url)
+    # Updates are handled through an engine of their own (see make_engine's for_updates).
+    chat_engine = make_engine(settings.database_url, for_updates=True)
     try:
         if migrate:
             try:
@@ -90,7 +92,10 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
                     f"数据库 {database}: 无法升级结构: {type(exc).__name__}: {exc}"
                 ) from None
         service = Service(
-            settings, sessionmaker=make_sessionmaker(engine), form=_load_form(settings)
+            settings,
+            sessionmaker=make_sessionmaker(engine),
+            chat_sessionmaker=make_sessionmaker(chat_engine),
+            form=_load_form(settings),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -117,6 +122,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         await service.stop()
     finally:
         await engine.dispose()
+        await chat_engine.dispose()
 
 
 def freeze_startup_objects() -> None:

@@ -15,6 +15,7 @@ from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout
 
 from bot.settings import Settings
+from bot.telegram.release import ReleaseReadTransaction
 from bot.telegram.retry import RetryPolicy, RetryRequests
 
 
@@ -86,13 +87,16 @@ class PinnedResponseSession(AiohttpSession):
 
 
 def create_bot(settings: Settings, *, retry: RetryPolicy | None = None) -> Bot:
-    """A :class:`Bot` talking to ``settings.telegram_api_url`` with :class:`RetryRequests`.
+    """A :class:`Bot` talking to ``settings.telegram_api_url`` with :class:`RetryRequests`
+    (after :class:`~bot.telegram.release.ReleaseReadTransaction`).
 
     Raises :class:`BotNotConfiguredError` when there is no bot token.
     """
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         raise BotNotConfiguredError("CANBAO_BOT_TOKEN is not set")
     session = PinnedResponseSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Outermost: a read-only transaction is ended before the call and its retries.
+    session.middleware(ReleaseReadTransaction())
     session.middleware(RetryRequests(retry))
     return Bot(
         settings.bot_token.get_secret_value(),

@@ -46,6 +46,7 @@ class Service:
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
         form: Any,
+        chat_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         router: Router | None = None,
         fsm_storage: BaseStorage | None = None,
         outer_middlewares: Sequence[BaseMiddleware] = (),
@@ -56,6 +57,10 @@ class Service:
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
+        # Updates (and their replay) may go through an engine of their own: see
+        # storage.db.make_engine(for_updates=True). The web app, the outbox and reminders use
+        # ``sessionmaker``, so a long console query never holds up a resident's answer.
+        self.chat_sessionmaker = chat_sessionmaker or sessionmaker
         self.form = form
         self._router = router
         self._fsm_storage = fsm_storage
@@ -87,7 +92,7 @@ class Service:
             self.bot = create_bot(settings, retry=self._retry)
             self.dispatcher = create_dispatcher(
                 settings,
-                self.sessionmaker,
+                self.chat_sessionmaker,
                 self.form,
                 self._fsm_storage,
                 router=self._router,
@@ -104,7 +109,7 @@ class Service:
         logger.info("web server listening on http://%s:%d", settings.host, settings.port)
         if self.bot is None or self.dispatcher is None:
             return
-        replayed = await replay_unprocessed(self.dispatcher, self.bot, self.sessionmaker)
+        replayed = await replay_unprocessed(self.dispatcher, self.bot, self.chat_sessionmaker)
         if replayed:
             logger.info("replayed %d unfinished updates", replayed)
         if settings.webhook_url:

@@ -19,12 +19,13 @@ _DESCRIPTIONS = {
 class Fault:
     """One injected fault; applies to ``methods`` (lower-case; ``None`` = every method)."""
 
-    kind: Literal["status", "drop"]
+    kind: Literal["status", "drop", "slow"]
     methods: frozenset[str] | None
     status: int = 500
     retry_after: int | None = None
     remaining: int | None = None  # how many more calls it hits; None = no count limit
     until: float | None = None  # monotonic deadline; None = no time limit
+    delay: float = 0.0  # a slow fault: seconds before the call is answered normally
 
     def matches(self, method: str, now: float) -> bool:
         """Whether this fault hits a call of ``method`` arriving at ``now``."""

@@ -181,6 +181,13 @@ class FakeTelegram:
             )
         )
 
+    def slow(
+        self, methods: str | Iterable[str] | None, *, delay: float, times: int | None = 1
+    ) -> Fault:
+        """Answer the next ``times`` calls of ``methods`` normally, but ``delay`` seconds late
+        (a slow network or a busy Telegram)."""
+        return self.faults.add(Fault("slow", _methods(methods), remaining=times, delay=delay))
+
     def _deadline(self, seconds: float | None) -> float | None:
         return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
@@ -212,6 +219,13 @@ class FakeTelegram:
 
         async with asyncio.timeout(within):
             while not seen():
+                self._arrival.clear()
+                await self._arrival.wait()
+
+    async def wait_arrived(self, method: str, count: int, *, within: float = 10.0) -> None:
+        """Wait until ``count`` calls of ``method`` have arrived (answered or not yet)."""
+        async with asyncio.timeout(within):
+            while self.arrived[method] < count:
                 self._arrival.clear()
                 await self._arrival.wait()
 
@@ -303,6 +317,9 @@ class FakeTelegram:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            fault = None
         if fault is not None:
             exc = fault.error()
             self._record(method, params.values, arrived, exc.code)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiogram.types import Update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 
 from bot.telegram.middlewares import DatabaseRetryMiddleware
 from storage.db import database_unavailable
@@ -47,6 +47,24 @@ def test_what_counts_as_the_database_being_unavailable(
     exc: BaseException, unavailable: bool
 ) -> None:
     assert database_unavailable(exc) is unavailable
+
+
+def raised_while_handling(outer: BaseException, inner: BaseException) -> BaseException:
+    try:
+        try:
+            raise inner
+        except BaseException:
+            raise outer  # noqa: B904 - the implicit context is the point
+    except BaseException as caught:
+        return caught
+
+
+def test_an_error_hiding_a_dropped_connection_counts_as_unavailable() -> None:
+    # What a session's rollback raises once its connection broke under it.
+    hiding = PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+    assert database_unavailable(raised_while_handling(hiding, wrapped("08006")))
+    assert not database_unavailable(raised_while_handling(hiding, wrapped("40001")))
+    assert not database_unavailable(hiding)
 
 
 UPDATE = Update(update_id=7)

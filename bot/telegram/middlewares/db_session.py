@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -10,6 +11,10 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.middlewares.inbox import INBOX_KEY, mark_handled
+
+# The session of the update being handled in this context (the task handling it), for the
+# Bot API client: see bot.telegram.release.
+CURRENT_SESSION: ContextVar[AsyncSession | None] = ContextVar("canbao_session", default=None)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -31,7 +36,11 @@ class DbSessionMiddleware(BaseMiddleware):
     ) -> Any:
         async with self._sessionmaker() as session:
             data["session"] = session
-            result = await handler(event, data)
+            token = CURRENT_SESSION.set(session)
+            try:
+                result = await handler(event, data)
+            finally:
+                CURRENT_SESSION.reset(token)
             key = data.get(INBOX_KEY)
             if key is not None:
                 await mark_handled(session, key)
