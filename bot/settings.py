@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # Central store and FSM storage
     database_url: str = "sqlite+aiosqlite:///data/canbao.db"
     redis_url: str | None = None
+    # This worker's name, unique among the bot's workers (default: host name and port). A
+    # worker restarted under the same name frees the per-user locks its earlier run left.
+    worker_name: str | None = None
     data_dir: Path = Path("data")
 
     # Telegram

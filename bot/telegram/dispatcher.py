@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from bot.telegram import errors
-from bot.telegram.fsm import create_fsm_storage, create_isolation
+from bot.telegram.fsm import create_fsm_storage, create_isolation, worker_name
 from bot.telegram.i18n import i18n_middleware
 from bot.telegram.middlewares import (
     DatabaseRetryMiddleware,
@@ -47,7 +47,7 @@ def create_dispatcher(
     storage = fsm_storage if fsm_storage is not None else create_fsm_storage(settings)
     dispatcher = Dispatcher(
         storage=storage,
-        events_isolation=events_isolation or create_isolation(storage),
+        events_isolation=events_isolation or create_isolation(storage, worker_name(settings)),
         name="canbao",
     )
     dispatcher["settings"] = settings

@@ -26,6 +26,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.telegram.dispatcher import TASKS_CONCURRENCY_LIMIT, create_dispatcher
 from bot.telegram.factory import create_bot
+from bot.telegram.fsm import OrderedRedisIsolation
 from bot.telegram.outbox import OutboxSender, Renderer, render_payload
 from bot.telegram.reminders import run_reminders
 from bot.telegram.replay import replay_unprocessed
@@ -98,6 +99,8 @@ class Service:
                 router=self._router,
                 outer_middlewares=self._outer_middlewares,
             )
+            # Before the webhook route listens: no update of this run holds a lock yet.
+            await self._release_own_locks(self.bot, self.dispatcher)
         else:
             logger.warning("CANBAO_BOT_TOKEN is not set: running the web server only, no bot")
         self.app = create_app(
@@ -130,6 +133,19 @@ class Service:
                 name="reminders",
             )
         )
+
+    @staticmethod
+    async def _release_own_locks(bot: Bot, dispatcher: Dispatcher) -> None:
+        isolation = dispatcher.fsm.events_isolation
+        if not isinstance(isolation, OrderedRedisIsolation):
+            return
+        freed = await isolation.release_own(bot.id)
+        if freed:
+            logger.warning(
+                "freed %d per-user locks left by an earlier run of worker %s",
+                freed,
+                isolation.owner,
+            )
 
     async def _start_webhook(self, bot: Bot, dispatcher: Dispatcher) -> None:
         assert self.settings.webhook_url is not None and self.settings.webhook_secret is not None

@@ -27,10 +27,11 @@ async def test_sigkill_at_random_moments_on_sqlite(tmp_path: Path) -> None:
     assert result.completed == result.users
 
 
-# On PostgreSQL + Redis a killed worker's per-user lock holds a resident's updates for up to a
-# minute; their repeated /start then arrive as a burst of copies of one question. Once, a road
-# typed at the first copy and again at a late one was stored as the road and as the 号 too:
-# the second was applied to a question not yet shown (since fixed; see
+# On PostgreSQL + Redis a killed worker leaves its per-user locks in Redis; the restarted worker
+# frees them before it takes updates (they used to hold the residents it was serving for up to a
+# minute, and their repeated /start then arrived as a burst of copies of one question. Once, a
+# road typed at the first copy and again at a late one was stored as the road and as the 号 too:
+# the second was applied to a question not yet shown; since fixed, see
 # tests/telegram/test_resident_typing_ahead.py).
 async def test_sigkill_on_postgresql_with_redis(
     tmp_path: Path, pg_url: str, redis_url: str

@@ -11,9 +11,10 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
+from redis.exceptions import LockNotOwnedError
 
 from bot.settings import Settings
-from bot.telegram.fsm import KEY_PREFIX, create_fsm_storage, create_isolation
+from bot.telegram.fsm import KEY_PREFIX, OrderedRedisIsolation, create_fsm_storage, create_isolation
 from tests.fakebot import FakeTelegram, echo
 from tests.telegram.conftest import StartService
 
@@ -105,3 +106,48 @@ async def test_without_isolation_the_same_updates_race(
 
     data = await storage.get_data(StorageKey(bot_id=tg.bot_id, chat_id=user.id, user_id=user.id))
     assert data["n"] < 5
+
+
+async def test_the_service_frees_its_earlier_runs_locks_before_taking_updates(
+    tg: FakeTelegram, start_service: StartService, redis_url: str, prefix: str
+) -> None:
+    echo.reset()
+    storage = _storage(redis_url, prefix)
+    bot_id = int(tg.token.split(":")[0])
+    stale = storage.key_builder.build(StorageKey(bot_id=bot_id, chat_id=4003, user_id=4003), "lock")
+    # What a killed run of worker "w-test" left: this person's lock, for another minute.
+    await storage.redis.set(stale, "w-test/killed", ex=60)
+    await start_service(
+        router=echo.router, fsm_storage=storage, settings_overrides={"worker_name": "w-test"}
+    )
+    user = tg.user(4003, "王五")
+    await user.send("/count", wait=False)
+    await user.wait_reply(within=5)
+    assert user.last_message.text == "计数 1"
+
+
+async def test_a_restarted_worker_frees_the_locks_its_killed_run_left(
+    redis_url: str, prefix: str
+) -> None:
+    storage = _storage(redis_url, prefix)
+    try:
+        killed = create_isolation(storage, "host:8081")
+        other = create_isolation(storage, "host:8082")
+        restarted = create_isolation(storage, "host:8081")
+        assert isinstance(restarted, OrderedRedisIsolation)
+        mine = StorageKey(bot_id=5, chat_id=101, user_id=101)
+        theirs = StorageKey(bot_id=5, chat_id=102, user_id=102)
+        other_bot = StorageKey(bot_id=6, chat_id=103, user_id=103)
+        lock_key = storage.key_builder.build
+        with pytest.raises(LockNotOwnedError):  # the killed run's lock is not its own any more
+            async with killed.lock(mine), other.lock(theirs), killed.lock(other_bot):
+                # The killed run holds these; a restart of the same worker frees its own.
+                assert await restarted.release_own(5) == 1
+                async with asyncio.timeout(1), restarted.lock(mine):
+                    pass  # at once, not after the lock's 60 s
+                # Another worker's lock, and this worker's lock for another bot, stay.
+                assert await storage.redis.exists(lock_key(theirs, "lock"))
+                assert await storage.redis.exists(lock_key(other_bot, "lock"))
+                assert not await storage.redis.exists(lock_key(mine, "lock"))
+    finally:
+        await storage.close()
