@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # How long a SQLite writer waits for another writer's lock before giving up (ms).
@@ -162,6 +164,8 @@ def make_engine(url: str | URL, *, for_updates: bool = False, **kwargs: Any) -> 
             if for_updates:
                 kwargs.setdefault("pool_size", 1)
                 kwargs.setdefault("max_overflow", 0)
+        if parsed.get_driver_name() == "aiosqlite":
+            parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
         engine = create_async_engine(parsed, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
