@@ -17,7 +17,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 
-from bot.telegram.middlewares.db_session import CURRENT_SESSION
+from bot.telegram.middlewares.db_session import current_session
 from storage.db import release_if_read_only
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class ReleaseReadTransaction(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        session = CURRENT_SESSION.get()
+        session = current_session()
         if session is not None:
             await release_if_read_only(session)
         return await make_request(bot, method)

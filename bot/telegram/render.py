@@ -39,8 +39,8 @@ class Screen:
 
 class _Keyboard:
     """Rows of inline buttons. aiogram's ``InlineKeyboardBuilder`` deep-copies every button
-    (pydantic models) when it builds the markup; drawn on every step, that copy was a tenth of
-    the bot's time per update."""
+    (pydantic models) when it builds the markup; drawn on every step, that copy was ~7 % of
+    the bot's CPU profile."""
 
     def __init__(self) -> None:
         self.rows: list[list[InlineKeyboardButton]] = []

@@ -8,11 +8,15 @@ Telegram takes its time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.telegram.middlewares.db_session import DbSessionMiddleware, current_session
 from storage.db import make_engine, make_sessionmaker
 from tests.fakebot import FakeTelegram
 from tests.telegram.conftest import StartService
@@ -59,3 +63,22 @@ async def test_a_slow_refusal_does_not_hold_the_connection(
 
     await first.wait_reply()
     assert "公民身份号码" in first.last_message.text
+
+
+async def test_only_the_task_handling_the_update_sees_its_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    seen: dict[str, AsyncSession | None] = {}
+
+    async def peek() -> AsyncSession | None:
+        return current_session()
+
+    async def handler(event: TelegramObject, data: dict[str, Any]) -> None:
+        seen["handler"] = current_session()
+        # A task started from the handler inherits the context, not the right to the session.
+        seen["task"] = await asyncio.create_task(peek())
+
+    await DbSessionMiddleware(sessions)(handler, Update(update_id=1), {})
+    assert seen["handler"] is not None
+    assert seen["task"] is None
+    assert current_session() is None

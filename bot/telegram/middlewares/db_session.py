@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -12,9 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.middlewares.inbox import INBOX_KEY, mark_handled
 
-# The session of the update being handled in this context (the task handling it), for the
-# Bot API client: see bot.telegram.release.
-CURRENT_SESSION: ContextVar[AsyncSession | None] = ContextVar("canbao_session", default=None)
+# The session of the update being handled, with the task handling it, for the Bot API client
+# (see bot.telegram.release). A task started from a handler inherits the variable but must
+# not touch the handler's session, hence the task.
+CURRENT_SESSION: ContextVar[tuple[asyncio.Task[Any] | None, AsyncSession] | None] = ContextVar(
+    "canbao_session", default=None
+)
+
+
+def current_session() -> AsyncSession | None:
+    """The session of the update this task is handling, if any."""
+    current = CURRENT_SESSION.get()
+    if current is None or current[0] is not asyncio.current_task():
+        return None
+    return current[1]
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -36,7 +48,7 @@ class DbSessionMiddleware(BaseMiddleware):
     ) -> Any:
         async with self._sessionmaker() as session:
             data["session"] = session
-            token = CURRENT_SESSION.set(session)
+            token = CURRENT_SESSION.set((asyncio.current_task(), session))
             try:
                 result = await handler(event, data)
             finally:
