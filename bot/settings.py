@@ -6,7 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # The form
     form_file: Path = CONFIG_DIR / "forms" / "suzhou-2014.yaml"
 
+    # The survey's clock (bot/clock.py): every date and time it records or shows
+    timezone: str = "Asia/Shanghai"
+
     # Process dates (the notice's defaults; a deployment sets its own)
     survey_start: dt.date = dt.date(2014, 10, 15)
     community_deadline: dt.date = dt.date(2014, 12, 10)
@@ -63,6 +66,14 @@ class Settings(BaseSettings):
     # Per-chat and overall send limits (Telegram: ~1/s per chat, ~30/s overall)
     send_rate_per_chat: float = Field(default=1.0, gt=0)
     send_rate_overall: float = Field(default=25.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from bot.clock import parse_zone
+
+        parse_zone(value)
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+_frozen: dt.datetime | None = None
+
 
 def utcnow() -> dt.datetime:
     """The current time as an aware UTC datetime (the only kind the store accepts)."""
-    return dt.datetime.now(dt.UTC)
+    return _frozen if _frozen is not None else dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def frozen_time(instant: dt.datetime) -> Iterator[None]:
+    """Tests: every ``utcnow()`` (and so the survey's clock) answers ``instant`` meanwhile."""
+    global _frozen
+    if instant.tzinfo is None:
+        raise ValueError("frozen_time needs an aware datetime")
+    previous, _frozen = _frozen, instant.astimezone(dt.UTC)
+    try:
+        yield
+    finally:
+        _frozen = previous
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
