@@ -33,3 +33,7 @@ class AccountError(StorageError):
 
 class BindingError(StorageError):
     """An investigator binding code was refused (unknown, expired, used, revoked)."""
+
+
+class ContactError(StorageError):
+    """A contact log entry was refused (an outcome that cannot be recorded, a date ahead...)."""
