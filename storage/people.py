@@ -177,6 +177,21 @@ async def investigator_reach(
     return sorted(lines.values(), key=lambda line: (line.name, line.id or 0))
 
 
+async def investigator_community_ids(
+    session: AsyncSession, investigator_id: int, scope: int | None
+) -> list[int]:
+    """The communities an investigator works in, within ``scope``."""
+    stmt = (
+        select(Community.id)
+        .join(investigator_communities, _IC.community_id == Community.id)
+        .where(_IC.investigator_id == investigator_id)
+        .order_by(Community.id)
+    )
+    if scope is not None:
+        stmt = stmt.where(Community.district_id == scope)
+    return list((await session.scalars(stmt)).all())
+
+
 # ------------------------------------------------------------------------------ person lists
 
 

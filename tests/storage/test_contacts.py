@@ -52,7 +52,11 @@ async def test_a_contact_is_logged_audited_and_becomes_the_newest(
             note="  晚上再打  ",
             staff=staff,
         )
-        assert (contact.note, contact.staff_id, contact.actor_kind) == ("晚上再打", staff.id, "staff")
+        assert (contact.note, contact.staff_id, contact.actor_kind) == (
+            "晚上再打",
+            staff.id,
+            "staff",
+        )
         assert person.last_contact_outcome == ContactOutcome.no_answer
         assert person.last_contact_on == dt.date(2014, 11, 18)
         # An older call entered late does not hide the newer one.
@@ -76,7 +80,12 @@ async def test_a_contact_is_logged_audited_and_becomes_the_newest(
 @pytest.mark.parametrize(
     ("outcome", "on", "note", "message"),
     [
-        ("invited", TODAY, None, "联系结果应为 已通知、无人接听、号码错误、拒绝、已在外地参保 之一"),
+        (
+            "invited",
+            TODAY,
+            None,
+            "联系结果应为 已通知、无人接听、号码错误、拒绝、已在外地参保 之一",
+        ),
         ("maybe", TODAY, None, "联系结果应为"),
         ("notified", TODAY + dt.timedelta(days=1), None, "晚于今天"),
         ("notified", TODAY, "字" * 501, "备注最多 500 个字"),
@@ -184,7 +193,7 @@ async def test_counts_lists_households_and_the_call_list(
         await ct.mark_invited(s, [b1.id], on=dt.date(2014, 11, 1), actor=CALLER)
         await _draft(s, c1)
         community = await get_or_create_community(s, "姑苏区", "平江街道", "平江路社区")
-        investigator, _ = await create_investigator(s, "周调查", [community])
+        await create_investigator(s, "周调查", [community])
         ids = {p.name: p.id for p in (a1, a2, a3, b1, c1)}
         gusu = a1.district_id
 

@@ -62,7 +62,7 @@ def test_the_rule_covers_every_path() -> None:
     # Every status is reachable, and each has its words.
     reached = set(WITH_RECORD.values()) | set(WITHOUT_RECORD.values())
     assert reached == set(PersonStatus) == set(STATUS_LABELS)
-    assert DONE == {PersonStatus.submitted, PersonStatus.confirmed, PersonStatus.not_collected}
+    assert {PersonStatus.submitted, PersonStatus.confirmed, PersonStatus.not_collected} == DONE
     assert status_label(PersonStatus.not_collected, "人户分离") == "未采集（人户分离）"
     assert status_label("not_contacted") == "未联系"
 
