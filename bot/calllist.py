@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import people
 from storage.models import Staff
-from storage.person_status import PersonStatus, outcome_label, status_label
+from storage.person_status import PersonStatus, outcome_label, status_text
 from storage.repositories.actors import Actor
 from storage.repositories.contacts import mark_invited
 from storage.repositories.invites import ensure_invites_for
@@ -80,11 +80,7 @@ def cells(
 ) -> list[Any]:
     """The row's cells, in :data:`HEADERS` order."""
     p = row.person
-    detail = None
-    if p.status == PersonStatus.not_collected and p.reason:
-        detail = reason_label(p.reason) if reason_label else p.reason
-    elif p.status == PersonStatus.contacted:
-        detail = outcome_label(p.last_contact_outcome)
+    reason = (reason_label(p.reason) if reason_label else p.reason) if p.reason else None
     code = row.invite_code or ""
     return [
         p.district,
@@ -93,7 +89,7 @@ def cells(
         p.household,
         p.name,
         p.mobile or "",
-        status_label(p.status, detail),
+        status_text(p.status, reason_label=reason, outcome=p.last_contact_outcome),
         p.last_contact_on.isoformat() if p.last_contact_on else "",
         outcome_label(p.last_contact_outcome),
         code,

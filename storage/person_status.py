@@ -177,6 +177,22 @@ def status_label(status: PersonStatus | str, detail: str | None = None) -> str:
     return f"{label}（{detail}）" if detail else label
 
 
+def status_text(
+    status: PersonStatus | str,
+    *,
+    reason_label: str | None = None,
+    outcome: ContactOutcome | str | None = None,
+) -> str:
+    """The status as every list shows it: 未采集 with its reason (the form's words, e.g.
+    人户分离), 已联系 with the newest contact's outcome, the plain label otherwise."""
+    status = PersonStatus(status)
+    if status == PersonStatus.not_collected and reason_label:
+        return status_label(status, reason_label)
+    if status == PersonStatus.contacted and outcome:
+        return status_label(status, outcome_label(outcome))
+    return status_label(status)
+
+
 def outcome_label(outcome: ContactOutcome | str | None) -> str:
     """A contact outcome in words ('' for none)."""
     return OUTCOME_LABELS[ContactOutcome(outcome)] if outcome else ""

@@ -35,7 +35,7 @@ from storage.person_status import (
     STATUS_ORDER,
     PersonStatus,
     outcome_label,
-    status_label,
+    status_text,
 )
 from storage.repositories import Actor, StorageError
 from storage.repositories.audit import add_event, events_for_person
@@ -64,13 +64,10 @@ def status_options(form: Form) -> list[tuple[str, str]]:
     return options
 
 
-def detail_of(row: people.PersonRow, reasons: Mapping[str, str]) -> str | None:
-    """What qualifies a status: the 未采集 reason, or the outcome of the newest contact."""
-    if row.status == PersonStatus.not_collected and row.reason:
-        return reasons.get(row.reason, row.reason)
-    if row.status == PersonStatus.contacted:
-        return outcome_label(row.last_contact_outcome)
-    return None
+def describe(row: people.PersonRow, reasons: Mapping[str, str]) -> str:
+    """The person's status in words (:func:`storage.person_status.status_text`)."""
+    reason = reasons.get(row.reason, row.reason) if row.reason else None
+    return status_text(row.status, reason_label=reason, outcome=row.last_contact_outcome)
 
 
 def parse_person_filter(
@@ -170,7 +167,7 @@ async def persons_page(request: web.Request) -> web.Response:
         "level_labels": LEVEL_LABELS,
         "page": result,
         "counts": counts,
-        "rows": [(row, status_label(row.status, detail_of(row, reasons))) for row in result.rows],
+        "rows": [(row, describe(row, reasons)) for row in result.rows],
         "status_value": str(query.get("status", "")),
         "outcome_value": str(query.get("outcome", "")),
         "status_options": status_options(form),
@@ -214,7 +211,7 @@ async def person_page(request: web.Request) -> web.Response:
         "flashes": pop_flashes(session),
         "p": row,
         "person": person,
-        "status_text": status_label(row.status, detail_of(row, reasons)),
+        "status_text": describe(row, reasons),
         "log": log,
         "events": [(e, present.event_summary(e)) for e in events],
         "outcome_labels": OUTCOME_LABELS,
@@ -291,8 +288,8 @@ async def household_page(request: web.Request) -> web.Response:
         "csrf": csrf_token(session),
         "house": house,
         "crumbs": crumbs or [],
-        "rows": [(row, status_label(row.status, detail_of(row, reasons))) for row in rows],
-        "missing": [(row, status_label(row.status, detail_of(row, reasons))) for row in missing],
+        "rows": [(row, describe(row, reasons)) for row in rows],
+        "missing": [(row, describe(row, reasons)) for row in missing],
         "insured": people.insured_contacts([m.person for m in house.members]),
         "outcome_labels": OUTCOME_LABELS,
     }
