@@ -449,6 +449,15 @@ async def household_lines(
     return list(lines.values())
 
 
+def total_counts(lines: Sequence[HouseholdLine]) -> dict[PersonStatus, int]:
+    """Status counts over several households."""
+    total: dict[PersonStatus, int] = {}
+    for line in lines:
+        for status, n in line.counts.items():
+            total[status] = total.get(status, 0) + n
+    return total
+
+
 def insured_contacts(persons: Sequence[Person]) -> list[dict[str, str]]:
     """The household's already-insured family members from the roster (no repeats): whom to
     ask about someone who lives elsewhere (人户分离)."""

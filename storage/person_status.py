@@ -24,6 +24,7 @@ Every channel (console, API, exports, the bot) uses one of the two.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, literal_column
@@ -170,10 +171,14 @@ def call_rank_sql(person: Any = Person) -> ColumnElement[int]:
     return case(*whens, else_=literal_column(str(len(CALL_ORDER))))
 
 
-def status_label(status: PersonStatus | str, detail: str | None = None) -> str:
+def status_label(
+    status: PersonStatus | str,
+    detail: str | None = None,
+    labels: Mapping[PersonStatus, str] = STATUS_LABELS,
+) -> str:
     """The status in words, with its detail when there is one: ``未采集（人户分离）``,
-    ``已联系（无人接听）``."""
-    label = STATUS_LABELS[PersonStatus(status)]
+    ``已联系（无人接听）``. ``labels`` replaces the Chinese words (a translation)."""
+    label = labels[PersonStatus(status)]
     return f"{label}（{detail}）" if detail else label
 
 
@@ -182,15 +187,17 @@ def status_text(
     *,
     reason_label: str | None = None,
     outcome: ContactOutcome | str | None = None,
+    labels: Mapping[PersonStatus, str] = STATUS_LABELS,
+    outcome_labels: Mapping[ContactOutcome, str] = OUTCOME_LABELS,
 ) -> str:
     """The status as every list shows it: 未采集 with its reason (the form's words, e.g.
     人户分离), 已联系 with the newest contact's outcome, the plain label otherwise."""
     status = PersonStatus(status)
     if status == PersonStatus.not_collected and reason_label:
-        return status_label(status, reason_label)
+        return status_label(status, reason_label, labels)
     if status == PersonStatus.contacted and outcome:
-        return status_label(status, outcome_label(outcome))
-    return status_label(status)
+        return status_label(status, outcome_labels[ContactOutcome(outcome)], labels)
+    return status_label(status, None, labels)
 
 
 def outcome_label(outcome: ContactOutcome | str | None) -> str:
