@@ -54,13 +54,13 @@ def check_contact(
         chosen = None
     if chosen not in RECORDABLE_OUTCOMES:
         allowed = "、".join(OUTCOME_LABELS[o] for o in RECORDABLE_OUTCOMES)
-        raise ContactError(f"联系结果应为 {allowed} 之一")
+        raise ContactError(f"联系结果应为 {allowed} 之一", "outcome")
     assert chosen is not None
     if on > today:
-        raise ContactError(f"联系日期 {on.isoformat()} 晚于今天（{today.isoformat()}）")
+        raise ContactError(f"联系日期 {on.isoformat()} 晚于今天（{today.isoformat()}）", "on")
     text = (note or "").strip() or None
     if text is not None and len(text) > MAX_NOTE:
-        raise ContactError(f"备注最多 {MAX_NOTE} 个字（现有 {len(text)} 个字）")
+        raise ContactError(f"备注最多 {MAX_NOTE} 个字（现有 {len(text)} 个字）", "note")
     return chosen, text
 
 

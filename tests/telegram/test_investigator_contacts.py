@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
+from bot.telegram.i18n import load_i18n
+from bot.telegram.labels import describe, outcome_labels, status_labels
 from storage.models import AuditEvent, Contact, ContactOutcome, Person
+from storage.person_status import OUTCOME_LABELS, STATUS_LABELS
 from tests.fakebot import FakeTelegram
 from tests.telegram.conftest import StartService
 from tests.telegram.test_resident_support import (
@@ -120,3 +123,14 @@ async def test_progress_counts_the_days_left_to_a_deadline_ahead(
     )
     await worker.forge_click(f"p:c:{outside.person_id}:0:")
     assert worker.last_answer is not None and "不在您负责的社区" in worker.last_answer["text"]
+
+
+def test_the_bots_words_for_statuses_are_the_stores_in_chinese() -> None:
+    i18n = load_i18n()
+    with i18n.context(), i18n.use_locale("zh_CN"):
+        assert status_labels() == STATUS_LABELS
+        assert outcome_labels() == OUTCOME_LABELS
+        assert describe("contacted", outcome="no_answer") == "已联系（无人接听）"
+    with i18n.context(), i18n.use_locale("en"):
+        assert describe("not_collected", reason_label="人户分离") == "Not collected（人户分离）"
+        assert set(status_labels().values()) >= {"Not contacted", "Confirmed"}
