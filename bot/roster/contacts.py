@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.roster.errors import RosterProblem
 from bot.roster.reader import RawTable, column_letter, read_table
@@ -201,9 +202,9 @@ async def _callers(
         return found
     investigators = (
         await session.scalars(
-            select(Investigator).where(
-                Investigator.name.in_(names), Investigator.revoked_at.is_(None)
-            )
+            select(Investigator)
+            .where(Investigator.name.in_(names), Investigator.revoked_at.is_(None))
+            .options(selectinload(Investigator.communities))
         )
     ).all()
     staff = (
@@ -251,15 +252,15 @@ async def import_contacts_file(
         report.problems.append(RosterProblem(table.name, message, line.row, header, letter))
 
     async with sessions() as session, session.begin():
-        persons: dict[str, tuple[int, str]] = {}
+        persons: dict[str, tuple[int, str, int]] = {}
         numbers = sorted({line.id_number for line in lines})
         for start in range(0, len(numbers), _CHUNK):
             result = await session.execute(
-                select(Person.id_number, Person.id, Person.name).where(
+                select(Person.id_number, Person.id, Person.name, Person.community_id).where(
                     Person.id_number.in_(numbers[start : start + _CHUNK])
                 )
             )
-            persons.update({number: (pid, name) for number, pid, name in result.all()})
+            persons.update({number: (pid, name, c) for number, pid, name, c in result.all()})
         callers = await _callers(session, {line.by for line in lines if line.by})
         groups: dict[str | None, list[ContactEntry]] = defaultdict(list)
         for line in lines:
@@ -270,8 +271,15 @@ async def import_contacts_file(
             if line.name is not None and line.name != known[1]:
                 problem(line, "姓名", f"与名册不符（名册上为 {known[1]}）")
                 continue
-            if line.by is not None and isinstance(callers[line.by], str):
-                problem(line, "联系人", str(callers[line.by]))
+            caller = callers[line.by] if line.by is not None else None
+            if isinstance(caller, str):
+                problem(line, "联系人", caller)
+                continue
+            investigator = caller[2] if caller is not None else None
+            if investigator is not None and known[2] not in {
+                c.id for c in investigator.communities
+            }:
+                problem(line, "联系人", f"调查员 {investigator.name} 不负责 {known[1]} 所在的社区")
                 continue
             groups[line.by].append(ContactEntry(known[0], line.outcome, line.on, line.note))
         report.people = len({e.person_id for entries in groups.values() for e in entries})

@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Contact, ContactOutcome, Investigator, Person, Staff
+from storage.models import AuditEvent, Contact, ContactOutcome, Investigator, Person, Staff
 from storage.person_status import OUTCOME_LABELS, RECORDABLE_OUTCOMES
 from storage.repositories.actors import Actor
 from storage.repositories.audit import add_event
@@ -31,6 +31,7 @@ MAX_NOTE = 500
 CHUNK = 2000
 _PERSONS = cast(Table, Person.__table__)
 _CONTACTS = cast(Table, Contact.__table__)
+_AUDIT = cast(Table, AuditEvent.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +204,8 @@ async def mark_invited(
     staff: Staff | None = None,
 ) -> int:
     """Log an invite sent to each of the people never contacted before (the call list went
-    out with their links); the others keep their newest contact. One audit event for the
-    batch. Returns how many were newly marked."""
+    out with their links); the others keep their newest contact. Audited per person, and once
+    for the batch. Returns how many were newly marked."""
     who = _who(actor, staff, None)
     now = utcnow()
     marked = 0
@@ -238,6 +239,23 @@ async def mark_invited(
             .where(Person.id.in_(list(fresh)), Person.last_contact_outcome.is_(None))
             .values(last_contact_on=on, last_contact_outcome=ContactOutcome.invited, updated_at=now)
             .execution_options(synchronize_session=False)
+        )
+        # Each person's trail says when the invite went out, as for any other contact.
+        await session.execute(
+            insert(_AUDIT),
+            [
+                {
+                    "at": now,
+                    "actor_kind": actor.kind,
+                    "actor_id": actor.id,
+                    "actor_label": actor.label,
+                    "action": "contact_recorded",
+                    "person_id": pid,
+                    "channel": channel,
+                    "details": {"outcome": ContactOutcome.invited.value, "on": on.isoformat()},
+                }
+                for pid in fresh
+            ],
         )
         marked += len(fresh)
     add_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import sqlite3
 import stat
@@ -16,7 +17,7 @@ from bot.cli import main
 from bot.settings import get_settings
 from bot.synthetic import make_roster
 from storage.db import head_revision
-from tests.roster.conftest import as_lists, write_csv
+from tests.roster.conftest import as_lists, write_csv, write_xlsx
 
 
 @pytest.fixture
@@ -322,3 +323,62 @@ def test_a_bad_setting_is_one_line_not_a_traceback(
     assert main(["db", "current"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("错误: 配置错误: CANBAO_PORT") and "Traceback" not in err
+
+
+def test_contacts_import_reads_xlsx_dates_and_names_the_caller(
+    imported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    community = _first_community(imported)
+    assert main(["investigator", "add", "周调查", "--community", community]) == 0
+    (number, name), (other, _) = rows(
+        imported,
+        "select id_number, name from persons where community_id = "
+        "(select min(id) from communities) order by id limit 2",
+    )
+    elsewhere = rows(
+        imported,
+        "select id_number, name from persons where community_id != "
+        "(select min(id) from communities) order by id limit 1",
+    )[0]
+    wrong = write_xlsx(
+        tmp_path / "wrong.xlsx",
+        [[elsewhere[0], dt.date(2014, 11, 3), "拒绝", "周调查"]],
+        headers=["公民身份号码", "联系日期", "联系结果", "联系人"],
+    )
+    capsys.readouterr()
+    assert main(["contacts", "import", str(wrong)]) == 2
+    assert f"wrong.xlsx: 第2行 联系人 (D列): 调查员 周调查 不负责 {elsewhere[1]} 所在的社区" in (
+        capsys.readouterr().err
+    )
+    calls = write_xlsx(
+        tmp_path / "calls.xlsx",
+        [
+            [number, dt.datetime(2014, 11, 3, 9, 30), "号码错误", "周调查"],
+            [other, dt.date(2014, 11, 4), "已通知", ""],
+        ],
+        headers=["公民身份号码", "联系日期", "联系结果", "联系人"],
+    )
+    capsys.readouterr()
+    assert main(["contacts", "import", str(calls)]) == 0
+    assert "已导入 2 条联系记录，涉及 2 人" in capsys.readouterr().out
+    assert rows(
+        imported,
+        "select c.contacted_on, c.outcome, c.actor_label, c.investigator_id is not null "
+        "from contacts c order by c.id",
+    ) == [
+        ("2014-11-03", "wrong_number", "调查员 周调查", 1),
+        ("2014-11-04", "notified", "命令行导入（calls.xlsx）", 0),
+    ]
+    assert rows(imported, f"select last_contact_outcome from persons where name = '{name}'") == [
+        ("wrong_number",)
+    ]
+
+
+def _first_community(db: Path) -> str:
+    (path,) = rows(
+        db,
+        "select d.name || '/' || s.name || '/' || c.name from communities c "
+        "join streets s on s.id = c.street_id join districts d on d.id = c.district_id "
+        "order by c.id limit 1",
+    )
+    return str(path[0])

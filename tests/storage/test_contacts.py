@@ -129,6 +129,8 @@ async def test_invites_mark_only_people_never_contacted(
             await s.scalars(select(AuditEvent).where(AuditEvent.action == "invites_sent"))
         ).all()
         assert [e.details["newly_invited"] for e in sent] == [1, 0]
+        trail = (await s.scalars(select(AuditEvent).where(AuditEvent.person_id == fresh.id))).all()
+        assert [e.details["outcome"] for e in trail] == ["invited", "refused"]
 
 
 async def test_a_file_of_contacts_is_all_or_nothing(
