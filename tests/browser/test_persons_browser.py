@@ -11,11 +11,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_console import ARTIFACTS, CHROMIUM, _tile, browser, site  # noqa: F401
-
 import pytest
 from seed import PASSWORD, World
 from sqlalchemy import select
+from test_console import ARTIFACTS, CHROMIUM, _tile
+from test_console import browser as browser  # the fixtures, shared
+from test_console import site as site
 
 from storage.models import Contact, ContactOutcome
 
@@ -27,7 +28,10 @@ pytestmark = [
 ]
 
 
-async def test_person_list_and_contact_form(site: tuple[str, World, Any], browser: Any) -> None:
+async def test_person_list_and_contact_form(
+    site: tuple[str, World, Any],
+    browser: Any,
+) -> None:
     base, _world, sessions = site
     ARTIFACTS.mkdir(exist_ok=True)
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
