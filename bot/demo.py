@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.roster.reader import RawTable
 from bot.roster.validate import check_table
 from bot.settings import Settings
@@ -33,6 +34,7 @@ from storage.models import (
     StaffRole,
     Street,
 )
+from storage.people import reach
 from storage.repositories import accounts, invites
 from storage.repositories.actors import Actor
 from storage.repositories.roster import import_roster
@@ -77,12 +79,17 @@ class DemoReport:
     binding_code: str | None = None
     investigator_bound: bool = False
     residents: list[DemoResident] = field(default_factory=list)
+    # Who on the roster nobody has reached yet (未联系), and a community to list them.
+    not_contacted: int = 0
+    target: int = 0
+    community_id: int | None = None
+    community_path: str = ""
 
 
 def demo_settings(settings: Settings, today: dt.date | None = None) -> Settings:
     """``settings`` with the survey window around ``today``, so deadlines in the console and
     reminders read like a survey in progress."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return settings.model_copy(
         update={
             "survey_start": today - dt.timedelta(days=14),
@@ -246,7 +253,7 @@ async def load_demo(
     today: dt.date | None = None,
 ) -> DemoReport:
     """Load (or find) the demo roster, invites and accounts in one transaction."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     checked = check_table(demo_table(people), today=today)
     if not checked.ok:  # the generator makes valid rows; a problem here is a bug
         raise RuntimeError(f"demo roster has problems: {checked.problems[:3]}")
@@ -262,4 +269,10 @@ async def load_demo(
             session, communities[:3]
         )
         report.residents = await _residents(session, today)
+        total, _districts = await reach(session, None)
+        report.not_contacted, report.target = total.not_contacted, total.target
+        if communities:
+            first = communities[0]
+            report.community_id = first.id
+            report.community_path = "/".join(DEMO_COMMUNITIES[0])
     return report

@@ -96,14 +96,27 @@ def print_report(settings: Settings, report: Any) -> None:
         f"  名册：{report.communities} 个社区，{report.people} 人"
         f"（本次新增 {report.people_added} 人），身份号码均为合成数据"
     )
+    from bot.deadlines import deadline_for
+
+    community = deadline_for("community", settings)
     print(
-        f"  调查期：{settings.survey_start} 至 {settings.survey_end}，"
-        f"社区完成期限 {settings.community_deadline}"
+        f"  调查期：{settings.survey_start} 至 {settings.survey_end}，社区完成期限 {community.text}"
     )
+    share = report.not_contacted / report.target if report.target else 0.0
+    print(f"  未联系：{report.not_contacted}/{report.target} 人（{share:.1%}）")
     print()
     print(f"工作人员后台：{base}/console/")
     print(f"  用户名 {report.staff_username}   密码 {report.staff_password}")
     print(f"  表单预览（登录后）：{base}/c/preview")
+    if report.community_id is not None:
+        print(
+            f"  人员名单（{report.community_path}）："
+            f"{base}/console/persons?level=community&id={report.community_id}"
+        )
+        print(
+            "  电话联系名单：在人员名单页点“导出电话联系名单”，或 "
+            f"canbao invite --community {report.community_path} -o 电话联系名单.xlsx"
+        )
     if report.binding_code:
         print(f"调查员“演示调查员”的绑定码：{report.binding_code}")
         print(

@@ -23,6 +23,7 @@ from bot.console.keys import LIMITER
 from bot.console.ratelimit import LoginLimiter
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
+from bot.console.views.persons import router as persons_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
@@ -63,7 +64,15 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
     env.filters.update(filters)
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["reference"] = reference
-    for router in (auth_router, queue_router, record_router, progress_router, exports_router):
+    routers = (
+        auth_router,
+        queue_router,
+        record_router,
+        progress_router,
+        persons_router,
+        exports_router,
+    )
+    for router in routers:
         console.router.add_routes(router)
     console.router.add_static("/static/", STATIC, name="console_static")
     return console

@@ -26,6 +26,13 @@ ACTION_LABELS = {
     "duplicate_attempt": "他人用同一身份证号尝试登记",
     "migrated": "迁移到新版表格",
     "exported": "导出",
+    "contact_recorded": "记录联系",
+    "invites_sent": "发出邀请（导出联系名单）",
+    "identity_verified": "核对身份成功",
+    "identity_failed": "核对身份失败",
+    "invite_locked": "邀请链接已锁定",
+    "invite_unlocked": "解锁邀请链接",
+    "person_added": "调查员新增人员",
 }
 
 

@@ -30,6 +30,7 @@ INVITE = "invite"  # FSM data: the invite whose identity proof is awaited
 ADD_HOUSEHOLD = "add_household"  # FSM data: household a new person is being added to
 ADD_NAME = "add_name"
 PAGE = "page"  # FSM data: the household list page last shown
+CONTACT = "contact"  # FSM data: [person id, outcome] of a contact whose note is awaited
 # FSM data: [record id, version, message id] of the message that first showed the question
 # now asked; only what is typed after it answers that question.
 ASKED = "asked"
@@ -45,6 +46,7 @@ class Stage(StatesGroup):
     identity = State()  # a resident types the 公民身份号码 to prove who they are
     add_name = State()  # an investigator types the name of a person not on the roster
     add_id = State()  # ... and then their 公民身份号码
+    contact_note = State()  # an investigator types the note of a contact just recorded
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from aiogram.fsm.context import FSMContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reference import reference
-from bot.telegram.handlers import roster
 from bot.telegram.handlers.context import (
     CHANNEL,
     Filler,
@@ -20,8 +19,10 @@ from bot.telegram.handlers.context import (
 )
 from bot.telegram.handlers.replies import ask, edit, send
 from bot.telegram.i18n import gettext as _
+from bot.telegram.labels import describe
 from bot.telegram.render import Screen, current_screen, submitted_text
 from flows import Conversation, Form
+from storage import people
 from storage.models import Record, RecordStatus
 from storage.repositories import records as records_repo
 
@@ -78,14 +79,13 @@ async def show_record(
 
 async def completeness_text(session: AsyncSession, household_id: int) -> str:
     """What is left in a household (户不漏人), or that it is complete."""
-    found = await roster.household(session, household_id)
+    found = await people.household_members(session, household_id)
     if found is None:
         return ""
-    household, _community, members = found
-    left = [m for m in members if m.status not in roster.DONE]
+    household, left = found.household, found.missing
     if not left:
         return _("✅ 户号 {number} 已全部完成（户不漏人）。").format(number=household.number)
-    names = "、".join(f"{m.person.name}（{m.status.value}）" for m in left)
+    names = "、".join(f"{m.person.name}（{describe(m.status)}）" for m in left)
     return _("户号 {number} 还差 {n} 人：{names}").format(
         number=household.number, n=len(left), names=names
     )
