@@ -119,6 +119,69 @@ def china_time(value: dt.datetime | None) -> str:
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def event_summary(event: AuditEvent) -> str:
-    """The audit event's action in words."""
-    return ACTION_LABELS.get(event.action, event.action)
+# What a saved step of a chat did (details["action"] of ``draft_saved``), by its question.
+STEP_LABELS = {
+    "answer": "保存答案：{field}",
+    "keep": "确认原内容：{field}",
+    "skip": "跳过：{field}",
+    "finish": "保存答案：{field}",
+    "toggle": "勾选选项：{field}",
+    "back": "返回上一题（离开：{field}）",
+    "edit": "从汇总修改：{field}",
+    "confirm_warnings": "核对提示后保留答案",
+    "proceed": "确认汇总",
+    "reopen": "退回后打开需修改的项目：{field}",
+}
+
+
+def question_label(form: Form, state: object) -> str:
+    """A question (``name`` or ``name.part`` of an address) as people read it."""
+    name, _, part = str(state).partition(".")
+    if not form.has_field(name):
+        return str(state)
+    field = form.field(name)
+    for spec in field.parts:
+        if spec.name == part:
+            return f"{field.label}：{spec.label}"
+    return field.label
+
+
+def field_labels(form: Form, names: object) -> str:
+    """Question names (a list, as stored) as their labels, joined with 、."""
+    items = names if isinstance(names, list) else []
+    return "、".join(question_label(form, name) for name in items)
+
+
+def event_summary(event: AuditEvent, form: Form | None = None) -> str:
+    """The audit event's action in words, with the question it concerns where there is one."""
+    label = ACTION_LABELS.get(event.action, event.action)
+    details = event.details if isinstance(event.details, dict) else {}
+    if form is None:
+        return label
+    if event.action == "draft_saved":
+        step = details.get("action")
+        if step == "reopen":
+            return STEP_LABELS["reopen"].format(field=field_labels(form, details.get("fields")))
+        if step in STEP_LABELS and details.get("field"):
+            return STEP_LABELS[str(step)].format(field=question_label(form, details["field"]))
+        if step in STEP_LABELS:
+            return STEP_LABELS[str(step)]
+        if details.get("position"):
+            # Saved before steps were described: where the chat went next.
+            return f"保存答案（下一题：{question_label(form, details['position'])}）"
+    if event.action == "returned" and details.get("fields"):
+        return f"{label}（需修改：{field_labels(form, details['fields'])}）"
+    if event.action == "resubmitted" and details.get("unchanged"):
+        return f"{label}（核对后保留原内容：{field_labels(form, details['unchanged'])}）"
+    return label
+
+
+def unchanged_by_revision(events: list[AuditEvent]) -> dict[int, list[str]]:
+    """Revision number → the questions marked at a return that the filler kept as they were."""
+    found: dict[int, list[str]] = {}
+    for event in events:
+        details = event.details if isinstance(event.details, dict) else {}
+        revision, kept = details.get("revision"), details.get("unchanged")
+        if event.action == "resubmitted" and isinstance(revision, int) and isinstance(kept, list):
+            found[revision] = [str(k) for k in kept]
+    return found

@@ -74,13 +74,9 @@ def apply_action(conv: Conversation, action: str, data: dict[str, Any]) -> Outco
         conv.toggle(code)
         return Outcome(conv.state != before)
     if action == "back":
-        if conv.complete:
-            raise out_of_order("表格已经填完，不能再返回上一题。")
         conv.back()
         return Outcome(conv.state != before)
     if action == "edit":
-        if conv.complete:
-            raise out_of_order("表格已经填完，不能再修改。")
         name = text_value(data, "field")
         if name not in {item.name for item in conv.summary() if item.editable}:
             raise bad_request("没有这一项可以修改，请刷新页面后重试。")

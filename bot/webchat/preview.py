@@ -66,11 +66,17 @@ def _restore(request: web.Request, data: dict[str, Any]) -> Conversation:
         raise bad_request("预览所用的表单已更新，请点“重新开始”。") from None
 
 
-def _response(request: web.Request, conv: Conversation, **extra: Any) -> web.Response:
+def _response(
+    request: web.Request, conv: Conversation, *, submitted: bool = False, **extra: Any
+) -> web.Response:
     view = conversation_view(conv)
     view.update(preview=True, version=0)
     if conv.complete:
         view["record"] = {k: v for k, v in conv.record().items() if v not in (None, [], {})}
+    if submitted:
+        # What a resident sees after submitting, without the reference number: the preview ends
+        # here (the banner's buttons start again).
+        view.update(stage="submitted", prompt=None, can_back=False)
     return web.json_response({"view": view, "token": _token(request, conv), **extra})
 
 
@@ -105,7 +111,10 @@ async def action(request: web.Request) -> web.StreamResponse:
         if not conv.complete:
             raise out_of_order("还没有填完，请先回答完所有问题并确认。")
         return _response(
-            request, conv, message="预览模式：表格已填完。预览不会保存或提交任何记录。"
+            request,
+            conv,
+            submitted=True,
+            message="预览模式：表格已填完。预览不会保存或提交任何记录。",
         )
     outcome = apply_action(conv, name, data)
     extra = {"error": outcome.error} if outcome.error else {}

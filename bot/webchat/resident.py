@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot import returns
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
@@ -116,10 +117,19 @@ async def _view(
         )
         return view, record, None
     conv = store.conversation_of(record, form)
+    if record.editable and returns.reopen(record, conv):
+        # The first view after a return asks the marked questions (as the Telegram bot does).
+        await store.save(
+            session, invite, record, conv, step={"action": "reopen", "fields": conv.reopened}
+        )
+        view["version"] = record.version
     view.update(conversation_view(conv))
     if record.status == RecordStatus.returned:
-        labels = [form.field(n).label for n in record.return_fields or [] if form.has_field(n)]
-        view["returned"] = {"comment": record.return_comment or "", "fields": labels}
+        view["returned"] = {
+            "comment": record.return_comment or "",
+            "fields": returns.field_labels(form, record.return_fields or []),
+            "awaiting": returns.field_labels(form, conv.awaiting_reanswer()),
+        }
     if not record.editable:
         view["stage"] = "confirmed" if record.status == RecordStatus.confirmed else "submitted"
         view["prompt"] = None
@@ -211,18 +221,16 @@ async def action(request: web.Request) -> web.StreamResponse:
                     f"提交成功！登记编号 {store.reference(record)}。社保经办机构审核后会通知您。"
                 )
             elif name == "reopen":
-                if record.status != RecordStatus.returned or not conv.complete:
-                    raise out_of_order("现在不需要重新打开表格。", view=view)
-                try:
-                    conv.reopen(list(record.return_fields or []))
-                except EngineError:
-                    conv.reopen(None)
-                await store.save(session, invite, record, conv)
+                # A return is reopened by the first view after it (see _view); a page drawn
+                # before that gets the view as it now is.
+                raise out_of_order("现在不需要重新打开表格。", view=view)
             else:
+                at = conv.position
                 outcome = apply_action(conv, name, data)
                 error = outcome.error
                 if outcome.changed:
-                    await store.save(session, invite, record, conv)
+                    step = {"action": name, "field": data.get("field") or at}
+                    await store.save(session, invite, record, conv, step=step)
         except (ReadOnlyError, TransitionError) as exc:
             raise out_of_order(str(exc), view=view) from None
         except ApiError as exc:

@@ -325,3 +325,43 @@ async def test_queue_shows_the_answered_mobile_not_the_rosters(
     await login(client, "city_admin")
     html = await (await client.get("/console/queue")).text()
     assert "139****2222" in html
+
+
+async def test_a_returned_record_names_the_fields_by_their_labels(
+    client: Client, world: World
+) -> None:
+    await login(client, "city_admin")
+    html = await (await client.get(f"/console/records/{world.records['returned']}")).text()
+    assert "需修改：手机号码" in html
+    assert "mobile" not in re.sub(r"<[^>]+>", "", html)  # no field code anywhere in the text
+    assert "退回修改（需修改：手机号码）" in html  # the audit log too
+
+
+async def test_the_audit_log_says_which_question_a_saved_step_was(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from storage.repositories.actors import Actor
+    from storage.repositories.audit import add_event
+
+    record = await _record(sessions, world.records["plain"])
+    async with sessions() as db, db.begin():
+        for details in (
+            {"position": "insured_status", "action": "keep", "field": "mobile"},
+            {"position": "residence.road", "action": "answer", "field": "residence.district"},
+            {"position": "current_status"},  # saved before steps were described
+        ):
+            add_event(
+                db,
+                Actor.resident("web-1"),
+                "draft_saved",
+                record_id=record.id,
+                person_id=record.person_id,
+                channel="web",
+                details=details,
+            )
+    await login(client, "city_admin")
+    html = await (await client.get(f"/console/records/{record.id}")).text()
+    assert "确认原内容：手机号码" in html
+    assert "保存答案：当前常住地：区（县）" in html
+    assert "保存答案（下一题：当前状态）" in html
+    assert "<td>保存答案</td>" not in html

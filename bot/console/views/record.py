@@ -88,7 +88,12 @@ async def record_page(request: web.Request) -> web.Response:
         "lines": present.answer_lines(form, answers),
         "flags": present.flag_texts(form, record),
         "history": list(reversed(history)),
-        "events": [(e, present.event_summary(e)) for e in detail.events],
+        "events": [(e, present.event_summary(e, form)) for e in detail.events],
+        "return_labels": present.field_labels(form, record.return_fields or []),
+        "kept": {
+            n: present.field_labels(form, names)
+            for n, names in present.unchanged_by_revision(list(detail.events)).items()
+        },
         "returnable": present.returnable_fields(form, answers),
         "status_labels": STATUS_LABELS,
         "filled_by_labels": FILLED_BY_LABELS,

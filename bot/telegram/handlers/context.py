@@ -16,6 +16,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import returns
+from bot.returns import needs_reopen as needs_reopen
 from bot.telegram.middlewares.inbox import mark_handled
 from bot.telegram.render import Screen
 from flows import Conversation, Form
@@ -34,9 +36,6 @@ PAGE = "page"  # FSM data: the household list page last shown
 # now asked; only what is typed after it answers that question.
 ASKED = "asked"
 NOT_INVESTIGATOR = "resident"  # FSM data: this Telegram user is not a bound investigator
-# Kept in the conversation state: the submission whose return has been reopened already,
-# so a returned record is reopened once, not again after it is completed anew.
-REOPENED_KEY = "reopened_after"
 
 
 class Stage(StatesGroup):
@@ -223,30 +222,10 @@ async def persist(
     await commit(session, inbox_key)
 
 
-def needs_reopen(record: Record, conv: Conversation) -> bool:
-    """A record returned by staff whose return has not been opened for changes yet."""
-    return (
-        record.status == RecordStatus.returned
-        and conv.complete
-        and conv.state.get(REOPENED_KEY) != _return_marker(record)
-    )
-
-
-def _return_marker(record: Record) -> str:
-    return record.submitted_at.isoformat() if record.submitted_at else ""
-
-
 def reopen(form: Form, record: Record, conv: Conversation) -> Conversation:
     """Open the fields staff marked (or the summary) again; returns the new conversation."""
-    fields = [
-        name
-        for name in record.return_fields or []
-        if form.has_field(name) and form.field(name).stage == "main"
-    ]
-    conv.reopen(fields or None)
-    state = conv.state
-    state[REOPENED_KEY] = _return_marker(record)
-    return Conversation.restore(form, state)
+    returns.reopen(record, conv)
+    return Conversation.restore(form, conv.state)
 
 
 async def person_of(session: AsyncSession, record: Record) -> Person:
