@@ -368,14 +368,15 @@ class Conversation:
             states.extend(s for s in self.form.field(name).states if self._state_relevant(s))
         answers = self._s["answers"]
         marked = [n for n in names if any(s.partition(".")[0] == n for s in states)]
+        others = [
+            f.name for f in self.form.main_fields if f.name in answers and f.name not in marked
+        ]
         self._s["reopen"] = (
             {
                 "fields": marked,
                 "pending": list(states),
                 "before": {n: _copy_plain(answers.get(n)) for n in marked},
-                "locked": [
-                    f.name for f in self.form.main_fields if f.name in answers and f.name not in marked
-                ],
+                "locked": others,
             }
             if marked
             else None

@@ -15,15 +15,15 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot import returns
+from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
 from bot.webchat.pages import render_page
 from bot.webchat.payload import check_same_origin, int_value, read_json, text_value
 from bot.webchat.present import conversation_view, mask_name
-from flows import EngineError, Form, mask_id
+from flows import Form, mask_id
 from flows.validators import Invalid
 from flows.validators import id_number as check_id_number
 from storage.models import Invite, RecordStatus

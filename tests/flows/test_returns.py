@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from flowkit import KEEP, PROCEED, SKIP, start, walk
 from test_branches import SUZHOU, TAIL, head
@@ -108,5 +110,5 @@ def test_progress_counts_what_is_still_ahead() -> None:
     assert min(ahead) >= 1
     # The residence's five boxes are one question; otherwise each answer leaves one fewer,
     # except where an answer opens questions (从未参保 opens the uninsured section).
-    grown = [n for n, (a, b) in enumerate(zip(ahead, ahead[1:], strict=False)) if b > a]
+    grown = [n for n, (a, b) in enumerate(itertools.pairwise(ahead)) if b > a]
     assert len(grown) <= 1
