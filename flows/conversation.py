@@ -641,7 +641,7 @@ class Conversation:
             return True
         # A marked question of a reopened record not answered again yet is asked next.
         reopen = self._s.get("reopen")
-        return bool(reopen) and state in reopen["pending"]
+        return reopen is not None and state in reopen["pending"]
 
     def _required(self, state: str) -> bool:
         now = self._now

@@ -117,5 +117,6 @@ async def action(request: web.Request) -> web.StreamResponse:
             message="预览模式：表格已填完。预览不会保存或提交任何记录。",
         )
     outcome = apply_action(conv, name, data)
-    extra = {"error": outcome.error} if outcome.error else {}
-    return _response(request, conv, **extra)
+    if outcome.error:
+        return _response(request, conv, error=outcome.error)
+    return _response(request, conv)
