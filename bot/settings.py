@@ -30,7 +30,8 @@ class Settings(BaseSettings):
 
     # Telegram
     bot_token: SecretStr | None = None
-    bot_username: str = "canbao_bot"
+    # Only where Telegram cannot say it: links use getMe's username (bot/telegram/username.py).
+    bot_username: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     webhook_url: str | None = None
     webhook_path: str = "/telegram/webhook"

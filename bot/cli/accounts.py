@@ -7,6 +7,7 @@ are stored, so they can never be shown again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import getpass
 import os
@@ -34,9 +35,26 @@ OPERATOR = Actor.system("命令行")
 INVITE_HEADERS = ("区", "街道", "社区", "户号", "姓名", "联系电话", "邀请码", "链接", "网页链接")
 
 
-def telegram_link(code: str, settings: Settings | None = None) -> str:
-    """The Telegram deep link that opens the bot with ``code``."""
-    return f"https://t.me/{(settings or cli_settings()).bot_username}?start={code}"
+def bot_username(settings: Settings | None = None) -> str | None:
+    """The bot's username for links (Telegram's getMe, see bot.telegram.username); a note on
+    stderr when it is not known."""
+    from bot.telegram import username
+
+    found = asyncio.run(username.bot_username(settings or cli_settings()))
+    if found is None:
+        print(
+            "注意：未设置 CANBAO_BOT_TOKEN（或无法连接 Telegram），也未设置 CANBAO_BOT_USERNAME，"
+            "Telegram 链接留空。",
+            file=sys.stderr,
+        )
+    return found
+
+
+def telegram_link(code: str, username: str | None) -> str:
+    """The Telegram deep link that opens the bot with ``code`` ("" when the bot is unknown)."""
+    from bot.telegram.username import telegram_link as link
+
+    return link(username, code)
 
 
 def web_link(code: str, settings: Settings | None = None) -> str:
@@ -85,7 +103,9 @@ def _investigator_add(args: argparse.Namespace) -> int:
     investigator_id, code, paths = with_sessions(database_url(args), work)
     print(f"调查员 {args.name}（编号 {investigator_id}）已创建，负责：{'；'.join(paths)}")
     print(f"一次性绑定码（只显示这一次，{acc.BINDING_CODE_TTL.days} 天内有效）：{code}")
-    print(f"绑定链接（在调查员的手机上打开）：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接（在调查员的手机上打开）：{link}")
     return 0
 
 
@@ -132,7 +152,9 @@ def _investigator_rebind(args: argparse.Namespace) -> int:
 
     code = with_sessions(database_url(args), work)
     print(f"新的一次性绑定码（只显示这一次，原绑定的 Telegram 账号已解除）：{code}")
-    print(f"绑定链接：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接：{link}")
     return 0
 
 
@@ -310,13 +332,14 @@ def _invite(args: argparse.Namespace) -> int:
                     person.name,
                     person.mobile or "",
                     invite.code,
-                    telegram_link(invite.code, settings),
+                    telegram_link(invite.code, username),
                     web_link(invite.code, settings),
                 ]
                 for invite, person in await inv.invites_for_export(session, **scope)
             ]
             return created, rows
 
+    username = bot_username()
     created, rows = with_sessions(database_url(args), work)
     if not rows:
         raise CliError("所选范围内没有调查对象（请先导入花名册）")

@@ -36,6 +36,9 @@ PAGE = "page"  # FSM data: the household list page last shown
 # now asked; only what is typed after it answers that question.
 ASKED = "asked"
 NOT_INVESTIGATOR = "resident"  # FSM data: this Telegram user is not a bound investigator
+# FSM data: the filler paused with /cancel; typed text is not an answer until they resume
+# (/start, a button of the record, /back or /summary).
+PAUSED = "paused"
 
 
 class Stage(StatesGroup):
@@ -128,8 +131,18 @@ async def _latest_open(session: AsyncSession, filler: Filler) -> Record | None:
 
 
 async def set_active(state: FSMContext, record_id: int) -> None:
-    """Point the FSM at the record being filled (0: none)."""
-    await state.update_data({ACTIVE: record_id})
+    """Point the FSM at the record being filled (0: none); this resumes a pause."""
+    await state.update_data({ACTIVE: record_id, PAUSED: False})
+
+
+async def pause(state: FSMContext) -> None:
+    """/cancel: what is typed next is not taken as an answer (see :data:`PAUSED`)."""
+    await state.update_data({PAUSED: True})
+
+
+async def paused(state: FSMContext) -> bool:
+    """Whether the filler paused with /cancel and has not resumed."""
+    return bool(await state.get_value(PAUSED))
 
 
 async def note_asked(state: FSMContext, screen: Screen, message_id: int) -> None:
