@@ -74,3 +74,9 @@ def setup(app: web.Application) -> None:
     console = create_console(app)
     app[CONSOLE_APP] = console
     app.add_subapp(PREFIX, console)
+    # The server's address alone (as the demo prints it) leads to the console's sign-in.
+    app.router.add_get("/", _to_console, name="root")
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"{PREFIX}/")
