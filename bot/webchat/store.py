@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
 from bot.reference import reference as reference_of
+from bot.telegram.i18n import N_
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Invite, Outbox, Person, Record, RecordStatus
 from storage.repositories import outbox as outbox_repo
@@ -178,8 +179,8 @@ async def take_notices(session: AsyncSession, invite: Invite) -> list[str]:
 
 
 STATUS_TEXT = {
-    RecordStatus.draft: "填写中",
-    RecordStatus.submitted: "已提交，等待社保经办机构审核",
-    RecordStatus.returned: "已退回，需要修改后重新提交",
-    RecordStatus.confirmed: "已审核确认",
+    RecordStatus.draft: N_("填写中"),
+    RecordStatus.submitted: N_("已提交，等待社保经办机构审核"),
+    RecordStatus.returned: N_("已退回，需要修改后重新提交"),
+    RecordStatus.confirmed: N_("已审核确认"),
 }
