@@ -365,3 +365,45 @@ async def test_the_audit_log_says_which_question_a_saved_step_was(
     assert "保存答案：当前常住地：区（县）" in html
     assert "保存答案（下一题：当前状态）" in html
     assert "<td>保存答案</td>" not in html
+
+
+async def test_the_console_is_chinese_unless_english_is_picked(
+    client: Client, world: World
+) -> None:
+    await login(client, "city_admin")
+    queue = await (await client.get("/console/queue")).text()
+    assert '<html lang="zh-CN">' in queue and "审核队列" in queue
+    # The switch on every page, remembered by this browser.
+    response = await client.post(
+        "/console/lang",
+        data={
+            "to": "en",
+            "next": "/console/queue",
+            "_csrf": await csrf_of(client, "/console/queue"),
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == "/console/queue"
+    english = await (await client.get("/console/queue")).text()
+    assert '<html lang="en">' in english
+    assert "Review queue" in english and "审核队列" not in english
+    assert "To review" in english  # a label made in Python
+    record = await (await client.get(f"/console/records/{world.records['returned']}")).text()
+    assert "Returned, waiting for changes" in record and "To change:" in record
+    assert "Audit log" in record
+    back = await client.post(
+        "/console/lang",
+        data={
+            "to": "zh",
+            "next": "/console/queue",
+            "_csrf": await csrf_of(client, "/console/queue"),
+        },
+    )
+    assert "审核队列" in await back.text()
+    # Somewhere else than the console is never a place to go back to.
+    away = await client.post(
+        "/console/lang",
+        data={"to": "en", "next": "https://example.org/", "_csrf": await csrf_of(client)},
+        allow_redirects=False,
+    )
+    assert away.headers["Location"] == "/console/"

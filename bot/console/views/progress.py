@@ -14,13 +14,19 @@ from bot.appkeys import SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
+from bot.telegram.i18n import N_
 from storage import reporting
 
 router = web.RouteTableDef()
 
 REASON_LABELS = {"separated": "人户分离", "away": "长期外出", "unknown": "情况不明"}
 CHART_DAYS = 120
-LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道", "community": "社区"}
+LEVEL_LABELS = {
+    "city": N_("市"),
+    "district": N_("区"),
+    "street": N_("街道"),
+    "community": N_("社区"),
+}
 
 
 async def resolve_area(
@@ -48,9 +54,9 @@ async def resolve_area(
 def deadlines(settings: Any, today: dt.date) -> list[tuple[str, dt.date, int]]:
     """(what, date, days left) for each configured deadline; negative when passed."""
     items = [
-        ("社区完成采集并上传", settings.community_deadline),
-        ("各区完成工作总结", settings.district_deadline),
-        ("调查结束", settings.survey_end),
+        (N_("社区完成采集并上传"), settings.community_deadline),
+        (N_("各区完成工作总结"), settings.district_deadline),
+        (N_("调查结束"), settings.survey_end),
     ]
     return [(label, day, (day - today).days) for label, day in items]
 
