@@ -844,7 +844,7 @@ class Conversation:
         step = steps.index(field.name) + 1 if field.name in steps else 0
         if part is not None:
             spec = field.part(part)
-            hint = " ".join(
+            hint = "\n".join(
                 h
                 for h in (spec.hint, addr.part_hint(part, so_far, self.form.address, field.label))
                 if h

@@ -58,6 +58,28 @@ def extract() -> Catalog:
     return catalog
 
 
+def form_texts(catalog: Catalog) -> None:
+    """Add the texts of the shipped form files (labels, hints, choices, checks, notes)."""
+    import flows
+    from flows.loader import FORMS_DIR
+
+    root = BOT.parent
+    for path in sorted(FORMS_DIR.glob("*.y*ml")):
+        form = flows.load_form(path)
+        where = [(str(path.resolve().relative_to(root)), 1)]
+        texts = [form.title]
+        for field in form.fields:
+            texts += [field.label, field.hint, field.constraint_message]
+            texts += [c.label for c in field.choices]
+            texts += [t for part in field.parts for t in (part.label, part.hint)]
+        texts += [c.label for items in form.choice_lists.values() for c in items]
+        texts += [check.message for check in form.checks]
+        texts += [note.text for note in form.notes]
+        for text in texts:
+            if text:
+                catalog.add(text, locations=where)
+
+
 def po_path(locale: str) -> Path:
     """Where a locale's catalogue lives."""
     return LOCALES / locale / "LC_MESSAGES" / "messages.po"
@@ -80,6 +102,7 @@ def _write(catalog: Catalog, path: Path) -> None:
 def main() -> int:
     """Rewrite the catalogues; exit 1 when an English translation is missing."""
     template = extract()
+    form_texts(template)
     _write(template, LOCALES / "messages.pot")
     missing: list[str] = []
     for locale in ("zh_CN", "en"):

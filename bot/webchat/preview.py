@@ -16,9 +16,11 @@ from aiohttp import web
 from bot.appkeys import FORM, SETTINGS
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
+from bot.webchat import formtext
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
 from bot.webchat.keys import PREVIEW_GUARD, PREVIEW_SIGNER
+from bot.webchat.language import locale_of
 from bot.webchat.pages import render_page
 from bot.webchat.payload import check_same_origin, read_json, text_value
 from bot.webchat.present import conversation_view
@@ -79,6 +81,9 @@ def _response(
         # What a resident sees after submitting, without the reference number: the preview ends
         # here (the banner's buttons start again).
         view.update(stage="submitted", prompt=None, can_back=False)
+    if "error" in extra:
+        extra["error"] = formtext.translate(extra["error"])
+    view = formtext.translate_view(view, locale_of(request))
     return web.json_response({"view": view, "token": _token(request, conv), **extra})
 
 

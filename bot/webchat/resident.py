@@ -19,9 +19,10 @@ from bot import returns
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
-from bot.webchat import cookies, store
+from bot.webchat import cookies, formtext, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
+from bot.webchat.language import locale_of
 from bot.webchat.pages import render_page
 from bot.webchat.payload import check_same_origin, int_value, read_json, text_value
 from bot.webchat.present import conversation_view, mask_name
@@ -138,7 +139,7 @@ async def _view(
         view["prompt"] = None
         view["can_back"] = False
         view["policy_notes"] = conv.policy_notes() if conv.complete else []
-    return view, record, conv
+    return formtext.translate_view(view, locale_of(request)), record, conv
 
 
 async def state(request: web.Request) -> web.StreamResponse:
@@ -170,7 +171,8 @@ async def identity(request: web.Request) -> web.StreamResponse:
             check_id_number(typed, dt.date.today())
         except Invalid as exc:
             # A number that cannot be anyone's is a typo, not a guess: it does not count.
-            raise ApiError(422, exc.message, view=_identity_view(invite)) from None
+            message = formtext.translate(exc.message)
+            raise ApiError(422, message, view=_identity_view(invite)) from None
         result = await store.prove_identity(session, invite, typed)
         if result.outcome == VerifyOutcome.locked:
             return web.json_response(
@@ -249,7 +251,7 @@ async def action(request: web.Request) -> web.StreamResponse:
         fresh["notices"] = view["notices"] + fresh["notices"]
         body: dict[str, Any] = {"view": fresh}
         if error:
-            body["error"] = error
+            body["error"] = formtext.translate(error)
         if message:
             body["message"] = message
         return web.json_response(body)

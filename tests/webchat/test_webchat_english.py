@@ -70,3 +70,49 @@ async def test_the_servers_answers_are_english(chat_env: ChatEnv) -> None:
         f"{api}/answer", json={"text": "", "version": -1}, headers=ENGLISH
     )
     assert (await stale.json())["error"].startswith("This page was out of date")
+
+
+async def test_the_forms_questions_and_messages_are_english_too(chat_env: ChatEnv) -> None:
+    from tests.webchat.chatkit import ChatClient
+
+    chat = ChatClient(chat_env.client, chat_env.people["adult"].code)
+
+    async def act(action: str, **body: object) -> dict[str, object]:
+        body.setdefault("version", chat.view.get("version", 0))
+        response = await chat_env.client.post(f"{chat.base}/{action}", json=body, headers=ENGLISH)
+        data: dict[str, object] = await response.json()
+        chat.view = data.get("view", chat.view)  # type: ignore[assignment]
+        return data
+
+    proof = await chat_env.client.post(
+        f"{chat.base}/identity",
+        json={"id_number": chat_env.people["adult"].id_number},
+        headers=ENGLISH,
+    )
+    chat.view = (await proof.json())["view"]
+    assert chat.view["prompt"]["label"] == "Notice"
+    await act("answer", text="")
+    prompt = chat.view["prompt"]
+    assert prompt["label"] == "Filled in by"
+    assert [c["label"] for c in prompt["choices"]] == [
+        "The person",
+        "A guardian",
+        "An appointed agent",
+    ]
+    refused = await act("answer", text="nobody")
+    assert str(refused["error"]).startswith("There is no option “nobody”. Please choose one of: ")
+    assert "The person, A guardian" in str(refused["error"])
+    await act("answer", text="self")
+    await act("keep")
+    await act("keep")
+    wrong = await act("answer", text="12345")
+    assert "11 digits" in str(wrong["error"])
+    await act("keep")
+    await act("answer", text="never")
+    assert (
+        chat.view["prompt"]["label"]
+        == "Where the person lives now: Province (or municipality, region)"
+    )
+    summary = {item["label"]: item["value"] for item in chat.view["summary"]}
+    assert summary["Insurance status now"] == "Never insured"
+    assert summary["Sex"] == "female" and summary["Name"] == chat_env.people["adult"].name
