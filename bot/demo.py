@@ -2,7 +2,8 @@
 
 Everything is made up (``bot.synthetic``: valid but random ID numbers) and loading is
 idempotent: the same people every run, accounts created once. The staff password is generated
-on the first run and kept in ``<data dir>/demo-login.json`` so later runs print the same one.
+on the first run and kept in ``<data dir>/demo-login.json`` (with the investigator's binding
+code) so later runs print the same ones.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from storage.people import reach
 from storage.repositories import accounts, invites
 from storage.repositories.actors import Actor
 from storage.repositories.roster import import_roster
+from storage.types import utcnow
 
 DEMO_SEED = 2014
 # People are generated as of this fixed day, so every run (on any day) makes the same people.
@@ -120,25 +122,28 @@ def _login_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / LOGIN_FILE
 
 
-def _saved_password(settings: Settings) -> str | None:
+def _saved(settings: Settings) -> dict[str, str]:
+    """What earlier runs kept: the staff password and the investigator's binding code."""
     try:
         data = json.loads(_login_file(settings).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    password = data.get("password") if isinstance(data, dict) else None
-    return password if isinstance(password, str) and password else None
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v}
 
 
-def _save_password(settings: Settings, password: str) -> None:
+def _save(settings: Settings, **values: str) -> None:
     path = _login_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"username": STAFF_USERNAME, **_saved(settings), **values}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"username": STAFF_USERNAME, "password": password}, handle)
+        json.dump(data, handle)
 
 
 async def _staff(session: AsyncSession, settings: Settings) -> str:
-    saved = _saved_password(settings)
+    saved = _saved(settings).get("password")
     staff = await session.scalar(select(Staff).where(Staff.username == STAFF_USERNAME))
     if staff is not None and saved is not None:
         return saved
@@ -155,7 +160,7 @@ async def _staff(session: AsyncSession, settings: Settings) -> str:
         )
     else:
         await accounts.set_staff_password(session, staff, password, actor=ACTOR)
-    _save_password(settings, password)
+    _save(settings, password=password)
     return password
 
 
@@ -174,7 +179,7 @@ async def _communities(session: AsyncSession) -> list[Community]:
 
 
 async def _investigator(
-    session: AsyncSession, communities: list[Community]
+    session: AsyncSession, settings: Settings, communities: list[Community]
 ) -> tuple[str | None, bool]:
     existing = await session.scalar(
         select(Investigator).where(
@@ -185,11 +190,23 @@ async def _investigator(
         _investigator_row, code = await accounts.create_investigator(
             session, INVESTIGATOR_NAME, communities, actor=ACTOR
         )
+        _save(settings, binding_code=code)
         return code, False
     if existing.telegram_user_id is not None:
         return None, True
-    # The code is kept only as a hash: a fresh one is the only one that can be printed.
-    return await accounts.reissue_binding_code(session, existing, actor=ACTOR), False
+    # The store keeps only the code's hash; the demo keeps the code itself next to its
+    # password, so a second run prints the same code instead of replacing it.
+    saved = _saved(settings).get("binding_code")
+    expires = existing.binding_code_expires_at
+    if (
+        saved is not None
+        and existing.binding_code_hash == accounts.sha256_hex(saved)
+        and (expires is None or expires > utcnow())
+    ):
+        return saved, False
+    code = await accounts.reissue_binding_code(session, existing, actor=ACTOR)
+    _save(settings, binding_code=code)
+    return code, False
 
 
 def _age(id_number: str, today: dt.date) -> int:
@@ -266,7 +283,7 @@ async def load_demo(
         report.communities = len(communities)
         report.staff_password = await _staff(session, settings)
         report.binding_code, report.investigator_bound = await _investigator(
-            session, communities[:3]
+            session, settings, communities[:3]
         )
         report.residents = await _residents(session, today)
         total, _districts = await reach(session, None)

@@ -7,6 +7,7 @@ are stored, so they can never be shown again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import getpass
 import os
@@ -19,7 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import calllist, clock
+from bot import calllist, clock, links
 from bot.cli import CliError, cli_settings
 from bot.cli.db import add_database_option, database_url, with_sessions
 from bot.privacy import mask_phone
@@ -36,14 +37,31 @@ OPERATOR = Actor.system("命令行")
 INVITE_HEADERS = calllist.HEADERS
 
 
-def telegram_link(code: str, settings: Settings | None = None) -> str:
-    """The Telegram deep link that opens the bot with ``code``."""
-    return f"https://t.me/{(settings or cli_settings()).bot_username}?start={code}"
+def bot_username(settings: Settings | None = None) -> str | None:
+    """The bot's username for links (Telegram's getMe, see bot.telegram.username); a note on
+    stderr when it is not known."""
+    from bot.telegram import username
+
+    found = asyncio.run(username.bot_username(settings or cli_settings()))
+    if found is None:
+        print(
+            "注意：未设置 CANBAO_BOT_TOKEN（或无法连接 Telegram），也未设置 CANBAO_BOT_USERNAME，"
+            "Telegram 链接留空。",
+            file=sys.stderr,
+        )
+    return found
+
+
+def telegram_link(code: str, username: str | None) -> str:
+    """The Telegram deep link that opens the bot with ``code`` ("" when the bot is unknown)."""
+    from bot.telegram.username import telegram_link as link
+
+    return link(username, code)
 
 
 def web_link(code: str, settings: Settings | None = None) -> str:
     """The web chat link for ``code``."""
-    return f"{(settings or cli_settings()).public_url.rstrip('/')}/c/{code}"
+    return links.web_link(code, settings or cli_settings())
 
 
 async def _communities(session: AsyncSession, paths: Sequence[str]) -> list[Community]:
@@ -87,7 +105,9 @@ def _investigator_add(args: argparse.Namespace) -> int:
     investigator_id, code, paths = with_sessions(database_url(args), work)
     print(f"调查员 {args.name}（编号 {investigator_id}）已创建，负责：{'；'.join(paths)}")
     print(f"一次性绑定码（只显示这一次，{acc.BINDING_CODE_TTL.days} 天内有效）：{code}")
-    print(f"绑定链接（在调查员的手机上打开）：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接（在调查员的手机上打开）：{link}")
     return 0
 
 
@@ -134,7 +154,9 @@ def _investigator_rebind(args: argparse.Namespace) -> int:
 
     code = with_sessions(database_url(args), work)
     print(f"新的一次性绑定码（只显示这一次，原绑定的 Telegram 账号已解除）：{code}")
-    print(f"绑定链接：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接：{link}")
     return 0
 
 
@@ -326,7 +348,7 @@ def _invite(args: argparse.Namespace) -> int:
             rows = [
                 calllist.cells(
                     row,
-                    lambda code: telegram_link(code, settings),
+                    lambda code: telegram_link(code, username),
                     lambda code: web_link(code, settings),
                     lambda code: reasons.get(code, code),
                 )
@@ -347,6 +369,7 @@ def _invite(args: argparse.Namespace) -> int:
             )
             return made, invited, rows
 
+    username = bot_username()
     made, invited, rows = with_sessions(database_url(args), work)
     if not rows:
         raise CliError(

@@ -59,10 +59,13 @@ def demo(args: argparse.Namespace) -> int:
     if not 1 <= args.people <= 500:
         raise CliError(f"--people {args.people}: 人数应在 1–500 之间")
     settings = _settings(args)
+    from bot.cli.run import check_port, configure_logging, serve
+
+    if not args.no_serve:
+        check_port(settings.host, settings.port)
     print_report(settings, asyncio.run(_load(settings, args.people)))
     if args.no_serve:
         return 0
-    from bot.cli.run import configure_logging, serve
 
     configure_logging("INFO")
     asyncio.run(serve(settings, migrate=False))

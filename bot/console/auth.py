@@ -13,6 +13,7 @@ from aiohttp_session import get_session, new_session
 from bot.appkeys import SESSIONMAKER
 from bot.console.keys import LIMITER, STAFF_KEY
 from bot.console.sessions import csrf_token
+from bot.telegram.i18n import gettext as _
 from storage.models import Staff
 from storage.repositories import Actor
 from storage.repositories.accounts import get_staff, verify_staff_password
@@ -21,7 +22,7 @@ from storage.repositories.audit import add_event
 router = web.RouteTableDef()
 
 # Paths (below the console's prefix) open without signing in.
-PUBLIC_PATHS = ("/login",)
+PUBLIC_PATHS = ("/login", "/lang")
 PUBLIC_PREFIXES = ("/static/",)
 
 
@@ -98,7 +99,7 @@ async def login(request: web.Request) -> web.Response:
     wait = limiter.retry_after(username, address)
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
-        response = page(f"登录失败次数过多，请 {minutes} 分钟后再试。", 429)
+        response = page(_("登录失败次数过多，请 {n} 分钟后再试。").format(n=minutes), 429)
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
@@ -115,7 +116,7 @@ async def login(request: web.Request) -> web.Response:
             add_event(db, Actor.staff(staff), "login", channel="console", details={"ip": address})
     if staff is None:
         limiter.failed(username, address)
-        return page("用户名或密码不正确。", 401)
+        return page(_("用户名或密码不正确。"), 401)
     limiter.succeeded(username, address)
     # A fresh session on sign-in, so a session id planted before login is worthless.
     fresh = await new_session(request)

@@ -382,3 +382,42 @@ def _first_community(db: Path) -> str:
         "order by c.id limit 1",
     )
     return str(path[0])
+
+
+async def test_invite_links_name_the_bot_telegram_says_the_token_belongs_to(
+    imported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from tests.fakebot import FakeTelegram
+
+    async with FakeTelegram(username="gusu_canbao_bot") as tg:
+        monkeypatch.setenv("CANBAO_BOT_TOKEN", tg.token)
+        monkeypatch.setenv("CANBAO_TELEGRAM_API_URL", tg.base_url)
+        monkeypatch.delenv("CANBAO_BOT_USERNAME")
+        get_settings.cache_clear()
+        out = tmp_path / "links.csv"
+        assert await asyncio.to_thread(main, ["invite", "-o", str(out)]) == 0
+        assert tg.calls_of("getMe")
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        header, first = list(csv.reader(f))[:2]
+    code = first[header.index("邀请码")]
+    assert first[header.index("链接")] == f"https://t.me/gusu_canbao_bot?start={code}"
+
+
+def test_without_a_token_or_a_name_the_telegram_link_is_left_empty(
+    imported: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("CANBAO_BOT_USERNAME")
+    monkeypatch.delenv("CANBAO_BOT_TOKEN", raising=False)
+    get_settings.cache_clear()
+    out = tmp_path / "links.csv"
+    assert main(["invite", "-o", str(out)]) == 0
+    assert "Telegram 链接留空" in capsys.readouterr().err
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        header, first = list(csv.reader(f))[:2]
+    assert first[header.index("链接")] == ""
+    assert "canbao_bot" not in out.read_text(encoding="utf-8-sig")

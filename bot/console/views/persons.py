@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from bot import calllist, clock
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
-from bot.cli.accounts import telegram_link, web_link
 from bot.console import present
 from bot.console.auth import current_staff
 from bot.console.flash import flash, pop_flashes
@@ -24,6 +23,7 @@ from bot.console.sessions import csrf_token
 from bot.console.views.exports import XLSX_TYPE, _send_file, _temp_path
 from bot.console.views.progress import LEVEL_LABELS, resolve_area
 from bot.exports.xlsx import write_xlsx
+from bot.links import known_bot_username, telegram_link, web_link
 from flows import Form
 from storage import people, reporting
 from storage.models import ContactOutcome, Investigator, Invite, Person, Staff
@@ -204,6 +204,7 @@ async def person_page(request: web.Request) -> web.Response:
         events = await events_for_person(db, person_id)
         code = await db.scalar(select(Invite.code).where(Invite.person_id == person_id))
         house = await people.household_members(db, row.household_id, scope=staff.district_id)
+    username = await known_bot_username(settings) if code else None
     session = await get_session(request)
     context = {
         "staff": staff,
@@ -218,7 +219,7 @@ async def person_page(request: web.Request) -> web.Response:
         "outcomes": [(str(o), OUTCOME_LABELS[o]) for o in RECORDABLE_OUTCOMES],
         "max_note": MAX_NOTE,
         "today": clock.today().isoformat(),
-        "links": (telegram_link(code, settings), web_link(code, settings)) if code else None,
+        "links": (telegram_link(username, code), web_link(code, settings)) if code else None,
         "insured": people.insured_contacts([m.person for m in house.members]) if house else [],
     }
     return aiohttp_jinja2.render_template("console/person.html", request, context)
@@ -305,6 +306,7 @@ async def call_list_export(request: web.Request) -> web.StreamResponse:
     reasons = reason_labels(request.config_dict[FORM])
     form = await request.post()
     actor = Actor.staff(staff)
+    username = await known_bot_username(settings)
     with _temp_path(".xlsx") as path:
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
             crumbs, base, _level = await _where(request, db, staff, form)
@@ -335,7 +337,7 @@ async def call_list_export(request: web.Request) -> web.StreamResponse:
             for row in rows:
                 yield calllist.cells(
                     row,
-                    lambda code: telegram_link(code, settings),
+                    lambda code: telegram_link(username, code),
                     lambda code: web_link(code, settings),
                     lambda code: reasons.get(code, code),
                 )

@@ -18,6 +18,7 @@ from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
 from bot.deadlines import Deadline, deadline_for, deadlines
+from bot.telegram.i18n import N_
 from storage import people, reporting
 from storage.person_status import STATUS_LABELS, STATUS_ORDER
 
@@ -25,7 +26,12 @@ router = web.RouteTableDef()
 
 REASON_LABELS = {"separated": "人户分离", "away": "长期外出", "unknown": "情况不明"}
 CHART_DAYS = 120
-LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道", "community": "社区"}
+LEVEL_LABELS = {
+    "city": N_("市"),
+    "district": N_("区"),
+    "street": N_("街道"),
+    "community": N_("社区"),
+}
 
 
 async def resolve_area(

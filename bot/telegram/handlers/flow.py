@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reference import reference
+from bot.returns import field_labels
 from bot.telegram.handlers.context import (
     CHANNEL,
     Filler,
@@ -68,7 +69,7 @@ async def show_record(
     if needs_reopen(record, conv):
         conv = reopen(form, record, conv)
         await persist(session, record, conv, inbox_key)
-        fields = [form.field(n).label for n in record.return_fields or [] if form.has_field(n)]
+        fields = field_labels(form, record.return_fields or [])
         lines = [_("您提交的登记被退回修改：{comment}").format(comment=record.return_comment or "")]
         if fields:
             lines.append(_("需要修改：{fields}").format(fields="、".join(fields)))
@@ -111,6 +112,7 @@ async def submit(
         expected_version=record.version,
         channel=str(CHANNEL),
         flags=[w.code for w in conv.warnings()],
+        unchanged=conv.unchanged_after_reopen(),
     )
     await commit(session, inbox_key)
     extra: list[str] = []
