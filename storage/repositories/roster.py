@@ -100,9 +100,13 @@ _PATHS = Table(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RosterRow:
-    """One validated roster row (``id_number`` normalised, ``mobile`` 11 digits or None)."""
+    """One validated roster row (``id_number`` normalised, ``mobile`` 11 digits or None).
+
+    Not frozen: a frozen dataclass sets each field through ``object.__setattr__``, which made
+    building 200,000 of them a fifth of a roster check.
+    """
 
     district: str
     street: str
