@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
     update,
@@ -358,7 +359,7 @@ class RosterStaging:
                 *(old[name].label(f"old_{name}") for name in _UPDATABLE),
             )
             .select_from(placed.join(_PERSONS, old.id_number == s.id_number))
-            .where(s.seq > bindparam("after"))
+            .where(s.seq > bindparam("after"), _may_differ(s, old, h))
             .order_by(s.seq)
             .limit(CHUNK)
         )
@@ -381,6 +382,19 @@ class RosterStaging:
             after = found[-1]["seq"]
             if progress:
                 progress("persons", after, self.rows)
+
+
+def _may_differ(s: Any, old: Any, h: Any) -> ColumnElement[bool]:
+    """A filter in SQL keeping every staged row that may change its person (and few others),
+    so an unchanged roster imported again reads nothing back. JSON is compared as text: the
+    same value written by another serializer is kept here, and :func:`_changes` finds it equal.
+    """
+    differs = [old.name.is_distinct_from(s.name), old.household_id != h.id, ~old.on_roster]
+    for name in ("mobile", "residence_address", "hukou_address", "insured_members_raw"):
+        differs.append(and_(s[name].is_not(None), old[name].is_distinct_from(s[name])))
+    for name in _JSON_EMPTY:
+        differs.append(and_(s[name].is_not(None), sql_cast(old[name], Text) != s[name]))
+    return or_(*differs)
 
 
 def _changes(row: Any, now: Any) -> dict[str, Any] | None:

@@ -352,3 +352,32 @@ async def test_an_investigator_added_person_on_the_roster_becomes_a_roster_perso
     async with sessions() as s:
         second = await find_person_by_id_number(s, ID2)
         assert second is not None and second.on_roster and second.mobile == "13812345678"
+
+
+async def test_a_change_only_in_family_members_or_notes_is_an_update(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    headers = [*ROSTER_HEADERS, "备注"]
+    first = [
+        [*person_row(ID1, members="李四(父)"), "一楼"],
+        [*person_row(ID2, name="周静"), "二楼"],
+        [*person_row(ID3, name="王小宝"), ""],
+    ]
+    assert (await import_file(write_csv(tmp_path / "a.csv", first, headers), sessions)).ok
+    second = [
+        [*person_row(ID1, members="李四(父); 王五(母)"), "一楼"],
+        [*person_row(ID2, name="周静"), "三楼"],
+        [*person_row(ID3, name="王小宝", members="见附件#3"), ""],
+    ]
+    report = await import_file(write_csv(tmp_path / "b.csv", second, headers), sessions)
+    assert report.written is not None
+    assert (report.written.persons_updated, report.written.persons_unchanged) == (3, 0)
+    async with sessions() as s:
+        one = await find_person_by_id_number(s, ID1)
+        two = await find_person_by_id_number(s, ID2)
+        three = await find_person_by_id_number(s, ID3)
+        assert one is not None and [m["姓名"] for m in one.insured_members] == ["李四", "王五"]
+        assert two is not None and two.extra == {"备注": "三楼"}
+        assert three is not None and three.insured_members_raw == "见附件#3"
+    again = await import_file(write_csv(tmp_path / "b.csv", second, headers), sessions)
+    assert again.written is not None and again.written.persons_unchanged == 3
