@@ -4,14 +4,22 @@ XlsxWriter writes cells several times faster than openpyxl's write-only mode
 (``bench/exports.py`` measures both on the same rows). Every string is written as a text cell:
 ID numbers and phone numbers stay text, a typed ``=1+1`` stays text, nothing becomes a formula,
 a number or a link.
+
+The cells are written by a child Python process (this module run with ``-m``), fed batches of
+rows through a pipe: writing them is pure Python work that would otherwise hold the server's
+interpreter lock for the whole export (a worker thread does not help), and in its own process
+it runs beside the database reads and row layout instead of after them. The pipe's flow
+control keeps the memory of both processes flat.
 """
 
 from __future__ import annotations
 
 import asyncio
+import pickle
+import sys
 from collections.abc import AsyncIterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 
@@ -56,6 +64,36 @@ def _append(sheet: Any, first: int, rows: list[Sequence[Any]]) -> None:
                 write(r, c, value)
 
 
+def _write(path: str, source: BinaryIO) -> int:
+    """Write the workbook described by the pickled messages on ``source``; returns the rows.
+
+    Messages: ``(title, header, widths)`` first, then lists of rows until the end of input.
+    """
+    title, header, widths = pickle.load(source)
+    workbook = xlsxwriter.Workbook(path, OPTIONS)
+    try:
+        sheet = workbook.add_worksheet(title[:31])
+        for index, width in widths.items():
+            sheet.set_column(index, index, width)
+        bold = workbook.add_format({"bold": True})
+        for c, name in enumerate(header):
+            sheet.write_string(0, c, writable(name), bold)
+        sheet.freeze_panes(1, 0)
+        count = 0
+        while True:
+            try:
+                batch = pickle.load(source)
+            except EOFError:
+                break
+            _append(sheet, count + 1, batch)
+            count += len(batch)
+    finally:
+        # Also on an error: closing removes XlsxWriter's temporary files (the caller deletes
+        # the half-written ``path``).
+        workbook.close()
+    return count
+
+
 async def write_xlsx(
     path: Path,
     title: str,
@@ -66,31 +104,43 @@ async def write_xlsx(
 ) -> int:
     """Write ``rows`` under a bold, frozen ``header`` into ``path``; returns the number of rows.
 
-    Rows are written in batches in a worker thread, so a long export never stalls the server,
-    and ``constant_memory`` keeps only the current row in memory.
+    Rows go to the writing process in batches; ``constant_memory`` keeps only the current row
+    in memory there. Raises RuntimeError when the writer fails (nothing has been sent yet: the
+    file is complete before a download starts).
     """
-    workbook = xlsxwriter.Workbook(str(path), OPTIONS)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        __name__,
+        str(path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert child.stdin is not None
     try:
-        sheet = workbook.add_worksheet(title[:31])
-        for index, width in (widths or {}).items():
-            sheet.set_column(index, index, width)
-        bold = workbook.add_format({"bold": True})
-        for c, name in enumerate(header):
-            sheet.write_string(0, c, writable(name), bold)
-        sheet.freeze_panes(1, 0)
-        count = 0
+        start = (title, list(header), widths or {})
+        child.stdin.write(pickle.dumps(start, pickle.HIGHEST_PROTOCOL))
         batch: list[Sequence[Any]] = []
         async for row in rows:
             batch.append(row)
             if len(batch) >= BATCH:
-                await asyncio.to_thread(_append, sheet, count + 1, batch)
-                count += len(batch)
+                child.stdin.write(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
                 batch = []
+                await child.stdin.drain()
         if batch:
-            await asyncio.to_thread(_append, sheet, count + 1, batch)
-            count += len(batch)
-    finally:
-        # Also on an error: closing removes XlsxWriter's temporary files (the caller deletes
-        # the half-written ``path``).
-        await asyncio.to_thread(workbook.close)
-    return count
+            child.stdin.write(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+        child.stdin.close()
+        out, err = await child.communicate()
+    except BaseException:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+        raise
+    if child.returncode != 0:
+        raise RuntimeError(f"XLSX writer exited with {child.returncode}: {err.decode()[-800:]}")
+    return int(out)
+
+
+if __name__ == "__main__":
+    print(_write(sys.argv[1], sys.stdin.buffer))

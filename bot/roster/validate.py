@@ -260,10 +260,17 @@ class RowChecker:
 
         if problems or id_number is None:
             return None, problems
-        residence, hukou, members_cell = (
-            None if i is None else (v.strip() if type(v := cells[i]) is str else _text(v)) or None
-            for i in self._optional
-        )
+        residence = hukou = members_cell = None
+        at_residence, at_hukou, at_members = self._optional
+        if at_residence is not None:
+            v = cells[at_residence]
+            residence = (v.strip() if type(v) is str else _text(v)) or None
+        if at_hukou is not None:
+            v = cells[at_hukou]
+            hukou = (v.strip() if type(v) is str else _text(v)) or None
+        if at_members is not None:
+            v = cells[at_members]
+            members_cell = (v.strip() if type(v) is str else _text(v)) or None
         members, members_raw = parse_insured_members(members_cell) if members_cell else ([], None)
         extra = (
             {h: t for h, i in self._extra_columns if (t := _text(cells[i]))}
