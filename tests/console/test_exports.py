@@ -207,6 +207,17 @@ async def test_xlsx_layout_text_cells_and_strings_the_writer_cannot_take(tmp_pat
     assert half.value == "半个\ufffd字" and empty.value is None and blank.value is None
 
 
+async def test_xlsx_rows_that_fail_midway_stop_the_writing_process(tmp_path: Path) -> None:
+    async def rows() -> AsyncIterator[Sequence[Any]]:
+        for n in range(3000):
+            if n == 2500:
+                raise ValueError("the database went away")
+            yield [n, "x"]
+
+    with pytest.raises(ValueError, match="went away"):
+        await write_xlsx(tmp_path / "out.xlsx", "表", ["编号", "名称"], rows())
+
+
 def test_pdf_falls_back_to_the_builtin_cid_font(
     monkeypatch: pytest.MonkeyPatch, form: Form, tmp_path: Path
 ) -> None:
