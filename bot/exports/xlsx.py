@@ -15,6 +15,7 @@ control keeps the memory of both processes flat.
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import sys
 from collections.abc import AsyncIterable, Sequence
@@ -108,14 +109,19 @@ async def write_xlsx(
     in memory there. Raises RuntimeError when the writer fails (nothing has been sent yet: the
     file is complete before a download starts).
     """
+    # The child imports this very module: the parent's import path, and not the working
+    # directory in front of it (-P), whatever directory the server was started from.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = await asyncio.create_subprocess_exec(
         sys.executable,
+        "-P",
         "-m",
         __name__,
         str(path),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     assert child.stdin is not None
     try:
