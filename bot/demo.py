@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.roster.reader import RawTable
 from bot.roster.validate import check_table
 from bot.settings import Settings
@@ -82,7 +83,7 @@ class DemoReport:
 def demo_settings(settings: Settings, today: dt.date | None = None) -> Settings:
     """``settings`` with the survey window around ``today``, so deadlines in the console and
     reminders read like a survey in progress."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return settings.model_copy(
         update={
             "survey_start": today - dt.timedelta(days=14),
@@ -246,7 +247,7 @@ async def load_demo(
     today: dt.date | None = None,
 ) -> DemoReport:
     """Load (or find) the demo roster, invites and accounts in one transaction."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     checked = check_table(demo_table(people), today=today)
     if not checked.ok:  # the generator makes valid rows; a problem here is a bug
         raise RuntimeError(f"demo roster has problems: {checked.problems[:3]}")

@@ -6,16 +6,14 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
-
+from bot import clock
 from bot.roster.errors import RosterProblem
 from bot.roster.members import parse_insured_members
 from bot.roster.reader import RawTable, column_letter
+from flows import values
+from flows.values import clean_text
 from storage.repositories.roster import RosterRow
 
 REQUIRED = ("区", "街道", "社区", "户号", "姓名", "公民身份号码")
@@ -29,9 +27,8 @@ ALIASES = {
     "常住地址": "居住地址",
     "已参保家庭成员情况": "已参保家庭成员",
 }
-_TEXT_REQUIRED = ("区", "街道", "社区", "户号", "姓名")
-MAX_LENGTH = {"区": 32, "街道": 64, "社区": 64, "户号": 32, "姓名": 30}
-_BAD_MOBILE = "不是有效的大陆手机号码（应为11位，例如 13812345678）"
+_TEXT_REQUIRED = ("区", "街道", "社区", "户号")
+MAX_LENGTH = {"区": 32, "街道": 64, "社区": 64, "户号": 32}
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 Progress = Callable[[str, int, int], None]
@@ -52,19 +49,25 @@ class CheckResult:
 
 
 def _text(value: Any) -> str:
+    # Every text cell goes through the one free-text cleaning (controls, zero-width and bidi
+    # characters, lone surrogates, NFC) before it is checked or kept.
     if value is None:
         return ""
     if type(value) is str:
-        return value.strip()
+        return clean_text(value).strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def check_id_number(value: Any, today: dt.date) -> tuple[str | None, str | None]:
-    """(normalised number, None) or (None, what is wrong in Chinese)."""
+    """(normalised number, None) or (None, what is wrong in Chinese).
+
+    The number itself is judged by :func:`flows.values.id_number`, as in every channel; only
+    what a spreadsheet does to a cell (a number instead of text) is said here.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "不能为空"
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -74,39 +77,16 @@ def check_id_number(value: Any, today: dt.date) -> tuple[str | None, str | None]
         return None, (
             f"被存成了数字（{shown}），末尾几位可能已丢失；请把该列设为“文本”格式，重新录入后再导入"
         )
-    text = "".join(str(value).split()).upper()
-    if _EXCEL_NUMBER.match(text):
+    text = str(value)
+    if _EXCEL_NUMBER.match(text.strip()):
         return None, (
-            f"被 Excel 存成了科学计数法（{text}），末尾几位已丢失；"
+            f"被 Excel 存成了科学计数法（{text.strip()}），末尾几位已丢失；"
             "请把该列设为“文本”格式，重新录入后再导入"
         )
-    if len(text) != 18:
-        return None, f"应为18位（现为{len(text)}位）"
-    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        return None, "前17位应为数字，最后一位为数字或 X"
-    if ric.calc_check_digit(text) != text[17]:
-        return None, "校验位错误（最后一位与前17位不符），请核对号码"
     try:
-        birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        return None, f"出生日期 {text[6:14]} 不存在"
-    if not _region_in_force(text[:6], birth.year):
-        return None, f"地区码 {text[:6]} 不存在，或在出生年份尚未启用"
-    if birth > today:
-        return None, f"出生日期 {text[6:14]} 在今天之后"
-    return text, None
-
-
-@lru_cache(maxsize=65536)
-def _region_in_force(region: str, year: int) -> bool:
-    # stdnum's region lookup scans its data file (~0.1 ms); rosters repeat a few hundred
-    # (region, birth year) pairs, so the answer is computed once per pair.
-    probe = f"{region}{year:04d}0101000"
-    try:
-        ric.get_birth_place(probe + ric.calc_check_digit(probe + "0"))
-    except InvalidComponent:
-        return False
-    return True
+        return values.id_number(text, today), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
 def check_mobile(value: Any) -> tuple[str | None, str | None]:
@@ -114,34 +94,21 @@ def check_mobile(value: Any) -> tuple[str | None, str | None]:
     text = _text(value)
     if not text:
         return None, None
-    if len(text) == 11 and text.isascii() and text.isdigit():
-        if _mobile_block_valid(text[:7]):
-            return text, None
-        return None, _BAD_MOBILE
     try:
-        parsed = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if (
-        parsed is None
-        or parsed.country_code != 86
-        or not phonenumbers.is_valid_number(parsed)
-        or phonenumbers.number_type(parsed)
-        not in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        )
-    ):
-        return None, _BAD_MOBILE
-    return str(parsed.national_number), None
+        return values.mobile(text), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
-@lru_cache(maxsize=65536)
-def _mobile_block_valid(prefix7: str) -> bool:
-    # libphonenumber's mainland mobile patterns look at no more than the first 5 digits of an
-    # 11-digit number, so validity is decided per 7-digit number block (parsing every number
-    # of a 200,000-row roster would take most of the import time).
-    return check_mobile(prefix7 + "-0000")[0] is not None
+def check_name(value: Any) -> tuple[str | None, str | None]:
+    """(the name as kept, None) or (None, what is wrong), by :func:`flows.values.person_name`."""
+    text = _text(value)
+    if not text:
+        return None, "不能为空"
+    try:
+        return values.person_name(text), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
 def map_headers(table: RawTable) -> tuple[dict[str, int], list[RosterProblem], list[str]]:
@@ -180,7 +147,7 @@ def check_table(
     table: RawTable, *, today: dt.date | None = None, progress: Progress | None = None
 ) -> CheckResult:
     """Check every row of the table; all problems are collected, not just the first."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     columns, problems, extras = map_headers(table)
     result = CheckResult(problems=problems, extra_headers=extras)
     if problems:
@@ -217,14 +184,18 @@ def _check_row(
         column = column_letter(columns[header])
         problems.append(RosterProblem(file, message, number, header, column))
 
-    values: dict[str, str] = {}
+    cells_text: dict[str, str] = {}
     for header in _TEXT_REQUIRED:
         text = _text(raw[header])
         if not text:
             problem(header, "不能为空")
         elif len(text) > MAX_LENGTH[header]:
             problem(header, f"太长（最多{MAX_LENGTH[header]}个字）")
-        values[header] = text
+        cells_text[header] = text
+
+    name, wrong = check_name(raw["姓名"])
+    if wrong:
+        problem("姓名", wrong)
 
     id_number, wrong = check_id_number(raw["公民身份号码"], today)
     if wrong:
@@ -241,16 +212,16 @@ def _check_row(
         if wrong:
             problem("联系电话", wrong)
 
-    if problems or id_number is None:
+    if problems or id_number is None or name is None:
         return None, problems
     members, members_raw = parse_insured_members(_text(raw.get("已参保家庭成员")) or None)
     extra = {h: t for h in extras if (t := _text(raw[h]))}
     row = RosterRow(
-        district=values["区"],
-        street=values["街道"],
-        community=values["社区"],
-        household=values["户号"],
-        name=values["姓名"],
+        district=cells_text["区"],
+        street=cells_text["街道"],
+        community=cells_text["社区"],
+        household=cells_text["户号"],
+        name=name,
         id_number=id_number,
         mobile=mobile,
         residence_address=_text(raw.get("居住地址")) or None,

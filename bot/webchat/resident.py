@@ -8,23 +8,22 @@ so a double tap or a second tab never applies an answer twice.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import clock
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.identity import check_id_answer, warning_text
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
 from bot.webchat.pages import render_page
 from bot.webchat.payload import check_same_origin, int_value, read_json, text_value
 from bot.webchat.present import conversation_view, mask_name
-from flows import EngineError, Form, mask_id
-from flows.validators import Invalid
-from flows.validators import id_number as check_id_number
+from flows import EngineError, Form, mask_id, values
 from storage.models import Invite, RecordStatus
 from storage.repositories import ConflictError, ReadOnlyError, TransitionError
 from storage.repositories.invites import MAX_FAILED_ATTEMPTS, VerifyOutcome, is_code_shaped
@@ -96,7 +95,7 @@ async def _view(
 ) -> tuple[dict[str, Any], Any, Any]:
     """The page's view of a verified chat, with the record and its conversation."""
     form: Form = request.config_dict[FORM]
-    opened = await store.open_record(session, invite, form, today=dt.date.today())
+    opened = await store.open_record(session, invite, form, today=clock.today())
     record = opened.record
     person = invite.person
     view: dict[str, Any] = {
@@ -108,7 +107,7 @@ async def _view(
         "notices": await store.take_notices(session, invite),
     }
     if opened.outcome == "duplicate":
-        when = opened.when.astimezone().strftime("%Y-%m-%d")
+        when = clock.local_date(opened.when).isoformat()
         view.update(
             stage="duplicate",
             message=f"您的登记信息已由{opened.who}于 {when} 填写，无需重复登记。"
@@ -153,12 +152,14 @@ async def identity(request: web.Request) -> web.StreamResponse:
             return web.json_response({"view": view})
         if not typed:
             raise bad_request("请输入登记对象的18位公民身份号码。")
+        if invite.locked_at is not None:
+            return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
         try:
-            check_id_number(typed, dt.date.today())
-        except Invalid as exc:
+            number = values.id_number(typed, clock.today())
+        except values.Invalid as exc:
             # A number that cannot be anyone's is a typo, not a guess: it does not count.
             raise ApiError(422, exc.message, view=_identity_view(invite)) from None
-        result = await store.prove_identity(session, invite, typed)
+        result = await store.prove_identity(session, invite, number)
         if result.outcome == VerifyOutcome.locked:
             return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:
@@ -202,6 +203,7 @@ async def action(request: web.Request) -> web.StreamResponse:
             raise out_of_order(f"{store.STATUS_TEXT[record.status]}，暂不能修改。", view=view)
         error: str | None = None
         message: str | None = None
+        warning: str | None = None
         try:
             if name == "submit":
                 if not conv.complete:
@@ -219,10 +221,14 @@ async def action(request: web.Request) -> web.StreamResponse:
                     conv.reopen(None)
                 await store.save(session, invite, record, conv)
             else:
+                answered = conv.prompt if name == "answer" else None
                 outcome = apply_action(conv, name, data)
                 error = outcome.error
                 if outcome.changed:
                     await store.save(session, invite, record, conv)
+                    check = await check_id_answer(session, record, conv, answered)
+                    if check is not None:
+                        warning = warning_text(check)
         except (ReadOnlyError, TransitionError) as exc:
             raise out_of_order(str(exc), view=view) from None
         except ApiError as exc:
@@ -235,6 +241,8 @@ async def action(request: web.Request) -> web.StreamResponse:
             body["error"] = error
         if message:
             body["message"] = message
+        if warning:
+            body["warning"] = warning
         return web.json_response(body)
 
     return await _in_transaction(request, work)

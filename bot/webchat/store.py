@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
+from bot import clock
 from bot.reference import reference as reference_of
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Invite, Outbox, Person, Record, RecordStatus
@@ -86,7 +87,7 @@ async def open_record(
         form,
         mode="resident",
         prefill=prefill_of(person),
-        context={"collection_date": today or dt.date.today()},
+        context={"collection_date": today or clock.today()},
     )
     result = await records_repo.get_or_start_draft(
         session,

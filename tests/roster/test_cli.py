@@ -66,7 +66,7 @@ def test_roster_import_errors_name_the_place_and_import_nothing(
     roster = write_csv(tmp_path / "roster.csv", data)
     assert main(["roster", "import", str(roster), "-q"]) == 2
     _, err = capsys.readouterr()
-    assert "roster.csv: 第4行 公民身份号码 (F列): 校验位错误" in err
+    assert "roster.csv: 第4行 公民身份号码 (F列): 公民身份号码的校验位（最后一位）不对" in err
     assert err.strip().endswith("错误: roster.csv: 发现 1 处问题，未导入任何数据")
     assert "Traceback" not in err
     assert rows(db, "select count(*) from persons") == [(0,)]

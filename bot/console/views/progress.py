@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 from markupsafe import Markup
 
+from bot import clock
 from bot.appkeys import SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
@@ -64,8 +65,10 @@ async def progress_page(request: web.Request) -> web.Response:
         level, area_id, crumbs = await resolve_area(request, db, staff.district_id)
         total, children = await reporting.progress(db, staff.district_id, level, area_id)
         investigators = await reporting.investigator_progress(db, staff.district_id, level, area_id)
-        daily = await reporting.daily_counts(db, staff.district_id, level, area_id)
-    today = dt.datetime.now(reporting.CHINA_TZ).date()
+        daily = await reporting.daily_counts(
+            db, staff.district_id, level, area_id, zone=clock.zone()
+        )
+    today = clock.today()
     seen = [d for series in daily.values() for d in series]
     end = max([min(today, settings.survey_end), *seen])
     # A chart of the survey window, or of the last months when data lies far outside it.

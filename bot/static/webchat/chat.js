@@ -116,6 +116,7 @@
     if (data.token) token = data.token;
     if (data.error) bubble("bot error", data.error);
     if (data.message) bubble("bot success", data.message);
+    if (data.warning) bubble("bot notice", "⚠ " + data.warning);
     if (data.view) render(data.view);
     else if (!view) setControls([]);
     answered += 1;
