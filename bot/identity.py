@@ -24,8 +24,8 @@ async def check_id_answer(
     session: AsyncSession, record: Record, conv: Conversation, answered: Prompt | None
 ) -> IdentityCheck | None:
     """After ``answered`` (the question just answered) was accepted: how the 公民身份号码 now
-    answered relates to the roster, when that question was the one naming the person and the
-    number is not the roster's own (None otherwise)."""
+    answered relates to the roster and other records, when that question was the one naming
+    the person and the number is not the person's own on the roster (None otherwise)."""
     name = conv.form.derive_from
     if answered is None or answered.name != name:
         return None
@@ -33,7 +33,9 @@ async def check_id_answer(
     if not isinstance(number, str):
         return None
     check = await records_repo.identity_check(session, record, number)
-    return check if check.changed or check.conflict else None
+    # The person's own number is not questioned in the chat, even when another record uses it
+    # too: that other record is the one in doubt (both carry the flag for the reviewer).
+    return check if check.changed else None
 
 
 def _same(text: str) -> str:
@@ -42,7 +44,7 @@ def _same(text: str) -> str:
 
 def warning_text(check: IdentityCheck, _: Callable[[str], str] = _same) -> str:
     """What the chat says about ``check`` (``_``: the channel's gettext; Chinese by default)."""
-    if check.other_person_id is not None and check.changed:
+    if check.other_person_id is not None:
         return _(
             "这个身份号码属于名册上的另一位人员。请确认填写的是登记对象本人的公民身份号码；"
             "如确实无误可以继续填写，社保经办机构审核时会核实，不会自动合并。"
