@@ -35,7 +35,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_records_answered_id_number", table_name="records")
-    with op.batch_alter_table("records") as batch:
-        batch.drop_column("asked_message_id")
-        batch.drop_column("asked_version")
-        batch.drop_column("answered_id_number")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch copy of ``records`` would have
+    # to drop a table other tables' foreign keys point at.
+    op.drop_column("records", "asked_message_id")
+    op.drop_column("records", "asked_version")
+    op.drop_column("records", "answered_id_number")
