@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -129,6 +130,9 @@ async def test_an_id_number_in_remarks_is_masked_in_the_review_and_summary(
     assert not any(m.text and child in m.text for m in user.messages)
 
 
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_remarks_typed_with_control_characters_are_stored_clean(
     tg: FakeTelegram, start_service: StartService, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
