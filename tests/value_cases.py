@@ -3,7 +3,7 @@
 Each case is a spelling as someone might type or paste it and what must come of it: the value
 kept, or the refusal's code (its message is ``MESSAGES[code]`` of the value's module). The
 roster import, both identity steps, the form's questions and the console's corrections run
-the same cases (``tests/*/test_value_table.py``). Numbers are synthetic (bot.synthetic).
+the same cases (``tests/*/test_value_table_*.py``). Numbers are synthetic (bot.synthetic).
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ async def on_identity(
             await message.answer(f"❗ {exc.message}\n" + _not_counted())
             return
     else:
-        typed = ""
+        typed = ""  # a locked invite answers "locked" whatever is typed
     previous_chat = _verified_telegram_chat(invite)
     result = await verify_identity(session, invite, typed, channel=CHANNEL, chat_id=message.chat.id)
     if result.outcome == VerifyOutcome.ok and previous_chat not in (None, str(message.chat.id)):
