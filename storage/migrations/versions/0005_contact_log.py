@@ -65,8 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("persons") as batch:
-        batch.drop_column("last_contact_outcome")
-        batch.drop_column("last_contact_on")
     op.drop_index("ix_contacts_person_id_contacted_on", table_name="contacts")
     op.drop_table("contacts")
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): recreating ``persons`` would fail its
+    # foreign keys while records and invites point at it.
+    with op.batch_alter_table("persons", recreate="never") as batch:
+        batch.drop_column("last_contact_outcome")
+        batch.drop_column("last_contact_on")
