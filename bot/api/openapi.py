@@ -7,13 +7,20 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.display import json_response
+from bot.params import FIRST_DAY, LAST_DAY, MAX_ID
+
 router = web.RouteTableDef()
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+# Ids as the server parses them (bot.params): 1 … 2⁶³−1, anything else is a 400 (or a 404 in
+# a path).
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _AREA_PARAMS = [
-    {"name": n, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+    {"name": n, "in": "query", "required": False, "schema": _ID}
     for n in ("district_id", "street_id", "community_id")
 ]
+_STATUS_LIST = "(submitted|returned|confirmed)"
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -23,6 +30,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _ERRORS = {
     "400": _json(_ERROR, "参数错误"),
     "401": _json(_ERROR, "缺少或无效的访问令牌"),
+    "500": _json(_ERROR, "服务器内部错误"),
 }
 
 SPEC: dict[str, Any] = {
@@ -48,20 +56,26 @@ SPEC: dict[str, Any] = {
                         "in": "query",
                         "required": False,
                         "schema": {"type": "string", "format": "date-time"},
-                        "description": "只返回此时间之后变动的记录",
+                        "description": (
+                            f"只返回此时间之后变动的记录（带时区，{FIRST_DAY.year} 至 "
+                            f"{LAST_DAY.year} 年之间）"
+                        ),
                     },
                     {
                         "name": "cursor",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                         "description": "上一页返回的 next_cursor",
                     },
                     {
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {
+                            "type": "string",
+                            "pattern": f"^{_STATUS_LIST}(,{_STATUS_LIST})*$",
+                        },
                         "description": "submitted、returned、confirmed，可用逗号分隔多个",
                     },
                     *_AREA_PARAMS,
@@ -100,7 +114,7 @@ SPEC: dict[str, Any] = {
                         "name": "record_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer"},
+                        "schema": _ID,
                     }
                 ],
                 "responses": {
@@ -129,7 +143,7 @@ SPEC: dict[str, Any] = {
                         "name": "id",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer"},
+                        "schema": _ID,
                         "description": "区、街道或社区的编号（level 不是 city 时必填）",
                     },
                 ],
@@ -260,4 +274,4 @@ SPEC: dict[str, Any] = {
 @router.get("/openapi.json", name="api_openapi")
 async def openapi(request: web.Request) -> web.Response:
     """The description above (no token needed)."""
-    return web.json_response(SPEC)
+    return json_response(SPEC)

@@ -26,6 +26,7 @@ from bot.console.views.exports import router as exports_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
+from bot.display import finalize
 from bot.privacy import mask_id, mask_phone
 from bot.reference import reference
 
@@ -53,6 +54,8 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
+        # Any string the database holds renders (a lone surrogate would fail the encoding).
+        finalize=finalize,
     )
     filters: dict[str, Any] = {
         "mask_id": mask_id,

@@ -24,6 +24,9 @@ STATUS_TEXT = {"submitted": "待审核", "returned": "已退回", "confirmed": "
 FILLED_TEXT = {"resident": "本人填报", "investigator": "调查员采集"}
 # Columns holding long digit strings that spreadsheet programs would turn into numbers.
 NUMBER_TEXT_KEYS = frozenset({"id_number", "guardian_id_number", "mobile", "guardian_mobile"})
+# Who the record is about, from the roster person when the form does not say: an
+# investigator's 未采集 record asks neither, yet the row must name the person.
+PERSON_KEYS = ("name", "id_number")
 
 
 def headers(form: Form) -> list[str]:
@@ -43,7 +46,10 @@ def _when(value: dt.datetime | None) -> str:
 
 def values(form: Form, row: RecordRow) -> list[Any]:
     """The row's cells: choices as their labels, addresses written out, ages as numbers."""
-    answers = row.answers
+    answers = dict(row.answers)
+    for key, value in zip(PERSON_KEYS, (row.person_name, row.id_number), strict=True):
+        if answers.get(key) in (None, ""):
+            answers[key] = value
     cells: list[Any] = [row.district, row.street, row.community, row.household]
     for key, _ in form.export_columns():
         value = answers.get(key)

@@ -12,12 +12,17 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.display import display_text
+
 BATCH = 1000
 
 
 def _cells(sheet: WriteOnlyWorksheet, row: Sequence[Any]) -> list[Any]:
     out: list[Any] = []
     for value in row:
+        if isinstance(value, str):
+            # Whatever the database holds: openpyxl refuses control characters, XML surrogates.
+            value = display_text(value)
         if isinstance(value, str) and value.startswith("="):
             # openpyxl writes a leading "=" as a formula: a typed answer must stay text.
             cell = WriteOnlyCell(sheet, value=value)
@@ -47,13 +52,13 @@ async def write_xlsx(
     and openpyxl's write-only sheet keeps only the current row in memory.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=display_text(title)[:31])
     for index, width in (widths or {}).items():
         sheet.column_dimensions[_letter(index)].width = width
     bold = Font(bold=True)
     head = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=display_text(name))
         cell.font = bold
         head.append(cell)
     sheet.append(head)

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.display import finalize
 from bot.webchat.keys import JINJA
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ def make_environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
+        finalize=finalize,
     )
     env.globals["static_url"] = static_url
     return env

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.appkeys import FORM, SETTINGS
+from bot.display import json_response
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
 from bot.webchat.keys import PREVIEW_GUARD, PREVIEW_SIGNER
@@ -71,7 +72,7 @@ def _response(request: web.Request, conv: Conversation, **extra: Any) -> web.Res
     view.update(preview=True, version=0)
     if conv.complete:
         view["record"] = {k: v for k, v in conv.record().items() if v not in (None, [], {})}
-    return web.json_response({"view": view, "token": _token(request, conv), **extra})
+    return json_response({"view": view, "token": _token(request, conv), **extra})
 
 
 async def _checked(request: web.Request, allowed: set[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.display import json_response
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
@@ -45,8 +46,10 @@ NOT_FOUND = "链接无效：没有找到这份登记邀请。请核对短信中�
 async def page(request: web.Request) -> web.StreamResponse:
     """The chat page (everything else is fetched by its script)."""
     code = request.match_info["code"]
-    async with request.config_dict[SESSIONMAKER]() as session:
-        invite = await store.load_invite(session, code)
+    invite = None
+    if is_code_shaped(code):  # anything else names no invite (and never reaches a query)
+        async with request.config_dict[SESSIONMAKER]() as session:
+            invite = await store.load_invite(session, code)
     if invite is None:
         return render_page(request, "not_found.html", {"message": NOT_FOUND}, status=404)
     return render_page(
@@ -134,9 +137,9 @@ async def state(request: web.Request) -> web.StreamResponse:
 
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if not cookies.is_verified(request, invite):
-            return web.json_response({"view": _identity_view(invite)})
+            return json_response({"view": _identity_view(invite)})
         view, _record, _conv = await _view(request, session, invite)
-        return web.json_response({"view": view})
+        return json_response({"view": view})
 
     return await _in_transaction(request, work)
 
@@ -150,7 +153,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if cookies.is_verified(request, invite):
             view, _record, _conv = await _view(request, session, invite)
-            return web.json_response({"view": view})
+            return json_response({"view": view})
         if not typed:
             raise bad_request("请输入登记对象的18位公民身份号码。")
         try:
@@ -160,9 +163,9 @@ async def identity(request: web.Request) -> web.StreamResponse:
             raise ApiError(422, exc.message, view=_identity_view(invite)) from None
         result = await store.prove_identity(session, invite, typed)
         if result.outcome == VerifyOutcome.locked:
-            return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
+            return json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:
-            return web.json_response(
+            return json_response(
                 {
                     "error": f"公民身份号码与登记信息不符，请核对后重新输入（还可以再试 "
                     f"{result.attempts_left} 次）。",
@@ -171,7 +174,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
                 status=403,
             )
         view, _record, _conv = await _view(request, session, invite)
-        response = web.json_response({"view": view})
+        response = json_response({"view": view})
         cookies.remember(request, response, invite)
         return response
 
@@ -190,7 +193,7 @@ async def action(request: web.Request) -> web.StreamResponse:
 
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if not cookies.is_verified(request, invite):
-            return web.json_response(
+            return json_response(
                 {"error": "请先核对身份。", "view": _identity_view(invite)}, status=401
             )
         view, record, conv = await _view(request, session, invite)
@@ -235,6 +238,6 @@ async def action(request: web.Request) -> web.StreamResponse:
             body["error"] = error
         if message:
             body["message"] = message
-        return web.json_response(body)
+        return json_response(body)
 
     return await _in_transaction(request, work)

@@ -81,9 +81,10 @@ async def test_queue_filters_apply_to_exports(client: Client, world: World) -> N
     assert [row[6] for row in body[1:]] == ["吴刚"]
 
 
-async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
+async def test_csv_is_utf8_with_bom_and_holds_clean_values(
     client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """The CSV is for programs: an ID or mobile cell is the number itself, no tab before it."""
     await login(client, "city_admin")
     response = await client.get("/console/exports/records.csv")
     raw = await response.read()
@@ -93,7 +94,9 @@ async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
     header = rows[0]
     lin = next(r for r in rows[1:] if r[header.index("姓名")] == "林晓")
     person = await _person(sessions, "林晓")
-    assert lin[header.index("公民身份号码")] == "\t" + person.id_number
+    assert lin[header.index("公民身份号码")] == person.id_number
+    assert lin[header.index("手机号码")] == person.mobile
+    assert not any(cell.startswith(("\t", " ")) for row in rows for cell in row)
     assert lin[header.index("当前参保状态")] == "从未参保"
 
 

@@ -14,6 +14,7 @@ from bot.appkeys import SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
+from bot.params import ParamError, Query
 from storage import reporting
 
 router = web.RouteTableDef()
@@ -26,16 +27,15 @@ LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道", "community
 async def resolve_area(
     request: web.Request, db: Any, scope: int | None
 ) -> tuple[str, int | None, list[reporting.AreaRef]]:
-    """The (level, id, breadcrumb) asked for; 404 when unknown or outside ``scope``."""
-    level = request.query.get("level", "city")
-    if level not in reporting.LEVELS:
-        raise web.HTTPNotFound()
+    """The (level, id, breadcrumb) asked for; 400 when malformed, 404 when unknown or outside
+    ``scope``."""
+    query = Query(request.query)
+    level = query.choice("level", reporting.LEVELS, "city") or "city"
     area_id: int | None = None
     if level != "city":
-        try:
-            area_id = int(request.query.get("id", ""))
-        except ValueError:
-            raise web.HTTPNotFound() from None
+        area_id = query.id("id")
+        if area_id is None:
+            raise ParamError("id", "参数 id 必填（区、街道或社区的编号）。")
         district = await reporting.area_district(db, level, area_id)
         if district is None or (scope is not None and district != scope):
             raise web.HTTPNotFound()

@@ -16,6 +16,7 @@ from bot.console.correction import CorrectionError, correct_answer, correctable_
 from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.params import path_id
 from storage import reporting
 from storage.models import Record, RecordStatus
 from storage.repositories import StorageError
@@ -36,10 +37,7 @@ MAX_COMMENT = 500
 
 
 def _record_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["record_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return path_id(request, "record_id")
 
 
 def _version(form: Any) -> int | None:
