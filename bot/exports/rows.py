@@ -46,10 +46,7 @@ def _when(value: dt.datetime | None) -> str:
 
 def values(form: Form, row: RecordRow) -> list[Any]:
     """The row's cells: choices as their labels, addresses written out, ages as numbers."""
-    answers = dict(row.answers)
-    for key, value in zip(PERSON_KEYS, (row.person_name, row.id_number), strict=True):
-        if answers.get(key) in (None, ""):
-            answers[key] = value
+    answers = with_person(row)
     cells: list[Any] = [row.district, row.street, row.community, row.household]
     for key, _ in form.export_columns():
         value = answers.get(key)
@@ -71,6 +68,16 @@ def values(form: Form, row: RecordRow) -> list[Any]:
         reference(row.id),
     ]
     return cells
+
+
+def with_person(row: RecordRow) -> dict[str, Any]:
+    """The row's answers, with 姓名 and 公民身份号码 of the roster person where the form has
+    none (a 未采集 record)."""
+    answers = dict(row.answers)
+    for key, value in zip(PERSON_KEYS, (row.person_name, row.id_number), strict=True):
+        if answers.get(key) in (None, ""):
+            answers[key] = value
+    return answers
 
 
 def _flag_names(form: Form, row: RecordRow) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from conftest import login
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from seed import EMPLOYER, World
+from seed import EMPLOYER, World, add_not_collected
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ from bot.exports.csvfile import encode_row
 from bot.exports.xlsx import write_xlsx
 from flows import Form
 from storage.models import AuditEvent, Person
+from tests.outputs import csv_rows, pdf_text, xlsx_rows
 
 Client = TestClient  # type: ignore[type-arg]
 HAVE_WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
@@ -200,3 +202,83 @@ def test_pdf_falls_back_to_the_builtin_cid_font(
     assert b"STSong-Light" in body and b"/FontFile2" not in body
     text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(body)).pages)
     assert "林晓" in text and "2014年11月1日" in text
+
+
+async def test_not_collected_rows_name_the_roster_person(
+    client: Client, world: World, form: Form, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An investigator's 未采集 record asks neither 姓名 nor 公民身份号码; the row still says
+    who it is about, from the roster."""
+    record_id = await add_not_collected(sessions, form, world, "孙远")
+    person = await _person(sessions, "孙远")
+    await login(client, "city_admin")
+    rows = xlsx_rows(await (await client.get("/console/exports/records.xlsx")).read())
+    header = rows[0]
+    line = next(r for r in rows[1:] if r[header.index("采集状态")] == "未采集")
+    assert line[header.index("姓名")] == "孙远"
+    assert line[header.index("公民身份号码")] == person.id_number
+    csv_body = csv_rows(await (await client.get("/console/exports/records.csv")).read())
+    line = next(r for r in csv_body[1:] if r[csv_body[0].index("采集状态")] == "未采集")
+    assert line[csv_body[0].index("姓名")] == "孙远"
+    assert line[csv_body[0].index("公民身份号码")] == person.id_number
+    pdf = await client.get(f"/console/records/{record_id}.pdf")
+    assert "孙远" in pdf_text(await pdf.read())
+
+
+async def test_export_links_of_the_default_queue_carry_its_filter(
+    client: Client, world: World
+) -> None:
+    """The default queue shows 待审核 records; its export links export those, not everything."""
+    await login(client, "city_admin")
+    html = await (await client.get("/console/queue")).text()
+    links = re.findall(
+        r'href="(/console/(?:exports/records\.(?:xlsx|csv)|employers)\?[^"]*)"', html
+    )
+    assert len(links) == 3
+    for link in links:
+        assert "status=submitted" in link.replace("&amp;", "&"), link
+    csv_link = next(link for link in links if ".csv" in link).replace("&amp;", "&")
+    body = csv_rows(await (await client.get(csv_link)).read())
+    assert {row[body[0].index("审核状态")] for row in body[1:]} == {"待审核"}
+    # A filter chosen in the queue is carried too, with the status it shows.
+    community = world.communities["gusu"]
+    html = await (await client.get(f"/console/queue?community={community}&flag=warnings")).text()
+    csv_link = re.search(r'href="(/console/exports/records\.csv\?[^"]*)"', html)
+    assert csv_link is not None
+    query = csv_link.group(1).replace("&amp;", "&")
+    assert f"community={community}" in query and "flag=warnings" in query
+    assert "status=submitted" in query
+
+
+def _pdf_lines(body: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(body))
+    return [
+        "".join(line.split()) for page in reader.pages for line in page.extract_text().splitlines()
+    ]
+
+
+async def test_pdf_prints_the_paper_forms_layout(client: Client, world: World, form: Form) -> None:
+    await login(client, "city_admin")
+    body = await (await client.get(f"/console/records/{world.records['plain']}.pdf")).read()
+    lines = _pdf_lines(body)
+    text = "".join(lines)
+    # The value in the blank, then its label: "江苏 省（市、自治区）", not "江苏省 省（…）".
+    assert "江苏省（市、自治区）苏州市（区、县）姑苏区（县）人民路100号" in text
+    assert "江苏省省" not in text and "100号号" not in text and "人民路路" not in text
+    # The collection date on both signature lines, each date whole on one line.
+    assert any(line.endswith("2014年11月1日") and "签名" not in line for line in lines)
+    assert "采集日期：2014年11月1日" in lines
+    assert not any(line.startswith(("1日", "月", "日")) for line in lines)
+    # The footer quotes the record's reference, as every other place does.
+    footer = next(line for line in lines if line.startswith("记录编号"))
+    assert footer.startswith(f"记录编号CB{world.records['plain']:08d}")
+
+
+def test_pdf_address_without_an_ending_keeps_its_name(form: Form) -> None:
+    from bot.exports.pdf import address_line
+
+    value = {"province": "香港特别行政区", "city": "苏州", "district": "工业园区", "road": "星湖街"}
+    assert address_line(value, ("province", "city", "district", "road", "number")) == (
+        "香港 省（市、自治区）  苏州 市（区、县）  工业园 区（县）  星湖街 路  ____ 号"
+    )
+    assert address_line(None, ("province", "city")) == "____ 省（市、自治区）  ____ 市（区、县）"

@@ -29,6 +29,7 @@ from bot.exports.employers import aiter_rows, employer_rows
 from bot.exports.pdf import PdfRecord, render_pdf
 from bot.exports.xlsx import write_xlsx
 from bot.params import path_id
+from bot.reference import reference
 from flows import Form
 from storage import reporting
 from storage.models import Staff
@@ -155,12 +156,12 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _csv_chunk(rows: AsyncIterator[list[Any]], size: int = CSV_BATCH) -> bytes:
-    """The next ``size`` rows as CSV bytes (empty at the end)."""
+async def _csv_chunk(rows: AsyncIterator[list[Any]]) -> bytes:
+    """The next :data:`CSV_BATCH` rows as CSV bytes (empty at the end)."""
     lines: list[str] = []
     async for values in rows:
         lines.append(encode_row(values))
-        if len(lines) >= size:
+        if len(lines) >= CSV_BATCH:
             break
     return "".join(lines).encode()
 
@@ -218,17 +219,18 @@ async def record_pdf(request: web.Request) -> web.Response:
     form = present.form_for(request.config_dict[FORM], row.form_id, row.form_version)
     await _audit(request, {"format": "pdf"}, record_id=record_id)
     footer = (
-        f"记录编号 {row.id} · 第 {row.revision} 版 · "
+        f"记录编号 {reference(row.id)} · 第 {row.revision} 版 · "
         f"{layout.STATUS_TEXT.get(str(row.status), str(row.status))} · "
         f"打印于 {dt.datetime.now(reporting.CHINA_TZ):%Y-%m-%d %H:%M}"
     )
-    item = PdfRecord(row.district, row.street, row.community, row.household, row.answers, footer)
+    answers = layout.with_person(row)
+    item = PdfRecord(row.district, row.street, row.community, row.household, answers, footer)
     body = render_pdf(form, item)
     return web.Response(
         body=body,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="record-{row.id}.pdf"',
+            "Content-Disposition": f'inline; filename="{reference(row.id)}.pdf"',
             "Cache-Control": "no-store",
         },
     )

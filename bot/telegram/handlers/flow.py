@@ -52,7 +52,7 @@ async def show_record(
     filler: Filler,
     record: Record,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     *,
     notice: str | None = None,
 ) -> None:
@@ -97,7 +97,7 @@ async def submit(
     filler: Filler,
     record: Record,
     conv: Conversation,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     message_id: int | None,
 ) -> None:
     """Submit the completed form (a new revision), then say so with the reference number and
@@ -131,7 +131,7 @@ async def conflicted(
     filler: Filler,
     record: Record,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
 ) -> None:
     """The record changed elsewhere (the web chat, a reviewer) while this step was made:
     nothing of this step is kept; show the record as it now is."""

@@ -277,7 +277,7 @@ async def on_person(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Start (or resume) collecting one person: 采集状态 first, then the form."""
     filler = await _investigator(session, query.from_user.id, query.from_user.id)
@@ -299,7 +299,7 @@ async def _collect(
     filler: Filler,
     person: Person,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     notice: str | None = None,
 ) -> None:
     opened = await open_record(session, form, filler, person)
@@ -342,7 +342,7 @@ async def on_add_id(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """The new person's 公民身份号码: add them (flagged for staff) and start their form."""
     assert message.from_user is not None and message.text is not None
