@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "duplicate_attempt": "他人用同一身份证号尝试登记",
     "migrated": "迁移到新版表格",
     "exported": "导出",
+    "text_repaired": "修复无法显示的字符",
 }
 
 

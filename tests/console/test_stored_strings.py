@@ -8,6 +8,8 @@ API's JSON.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +18,27 @@ from aiohttp.test_utils import TestClient
 from conftest import login
 from seed import World
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.console.views import exports
 from storage.models import Person, Record, RecordRevision
+from storage.testing import temporary_database
 from tests.outputs import csv_rows, pdf_text, strict_json, xlsx_rows
 
 Client = TestClient  # type: ignore[type-arg]
 
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """Both engines: PostgreSQL's json keeps "\\u0000" and lone surrogates as well."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    async with temporary_database(url, directory=tmp_path) as eng:
+        yield eng
+
+
 CONTROLS = "a\u0001b\u0000c\u001bd\u0085e"
+# A text column holds no NUL on PostgreSQL (its JSON does, as an escape).
+CONTROLS_TEXT = "a\u0001bc\u001bd\u0085e"
 SURROGATE = "x\ud800y\udfffz"
 BIDI = "王\u202e强"
 
@@ -46,7 +60,7 @@ async def store_bad_strings(sessions: async_sessionmaker[AsyncSession], record_i
         state = dict(record.state)
         state["answers"] = {**state.get("answers", {}), "remarks": SURROGATE}
         record.state = state
-        record.return_comment = CONTROLS
+        record.return_comment = CONTROLS_TEXT
         person = await db.get(Person, record.person_id)
         assert person is not None
         person.name = "林\u0007晓"  # a text column: SQLite and PostgreSQL store no surrogate there
