@@ -3,7 +3,8 @@
 Every value a URL carries is checked here before it reaches a query: ids are decimal numbers
 within what the database stores (1 … 2⁶³−1; a larger one made SQLite raise OverflowError),
 dates lie within the survey's plausible range (``0001-01-01`` made the day arithmetic
-overflow), pages are bounded, choices come from their list. What fails is a
+overflow), times with a zone convert without overflow, pages are bounded, choices come from
+their list. What fails is a
 :class:`ParamError`: a 400 whose message says which parameter and what is expected (the API
 turns it into its JSON error body, the console into its error page). A path whose id cannot
 name anything is a 404 (:func:`path_id`).
@@ -31,7 +32,7 @@ MAX_PAGE = 100_000
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INSTANT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
     r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
 )
 
@@ -84,8 +85,10 @@ def day_value(raw: str, name: str) -> dt.date:
 
 
 def instant_value(raw: str, name: str) -> dt.datetime:
-    """An ISO 8601 time with its zone (``2014-11-01T00:00:00+08:00`` or ``…Z``), on a day of
-    the survey's range."""
+    """An ISO 8601 / RFC 3339 time with its zone (``2014-11-01T00:00:00+08:00`` or ``…Z``), in
+    UTC. A time that only names "before everything" or "after everything" (its UTC falls
+    outside years 1 … 9999) is taken as the first or the last instant: a "changed since" may
+    name it, and converting it must not overflow."""
     expected = f"参数 {name} 应为带时区的 ISO 8601 时间，如 2014-11-01T00:00:00+08:00"
     value: dt.datetime | None = None
     if _INSTANT.fullmatch(raw) is not None:
@@ -97,10 +100,11 @@ def instant_value(raw: str, name: str) -> dt.datetime:
         raise ParamError(name, f"{expected}（收到“{_shown(raw)}”）。")
     if value.tzinfo is None:
         raise ParamError(name, f"参数 {name} 须带时区，如 2014-11-01T00:00:00+08:00。")
-    # Checked before any conversion: 0001-01-01T00:00+08:00 in UTC is before year 1.
-    if not FIRST_DAY <= value.date() <= LAST_DAY:
-        raise ParamError(name, f"参数 {name} 应在 {FIRST_DAY} 到 {LAST_DAY} 之间。")
-    return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        end = dt.datetime.min if value.year < 5000 else dt.datetime.max
+        return end.replace(tzinfo=dt.UTC)
 
 
 def choices_value(raw: str, name: str, allowed: Collection[str]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.display import json_response
-from bot.params import FIRST_DAY, LAST_DAY, MAX_ID
+from bot.params import MAX_ID
 
 router = web.RouteTableDef()
 
@@ -56,10 +56,7 @@ SPEC: dict[str, Any] = {
                         "in": "query",
                         "required": False,
                         "schema": {"type": "string", "format": "date-time"},
-                        "description": (
-                            f"只返回此时间之后变动的记录（带时区，{FIRST_DAY.year} 至 "
-                            f"{LAST_DAY.year} 年之间）"
-                        ),
+                        "description": "只返回此时间之后变动的记录（带时区）",
                     },
                     {
                         "name": "cursor",
