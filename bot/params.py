@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 MAX_ID = 2**63 - 1  # BIGINT, and SQLite's INTEGER
 # The survey's plausible dates: any date a filter, a deadline or an answer may carry.
@@ -199,3 +200,14 @@ class Query:
         if raw is not None and len(raw) > max_length:
             raise ParamError(name, f"参数 {name} 最多 {max_length} 个字符。")
         return raw
+
+
+async def form_of(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form fields (400 when the body cannot be read as a UTF-8 form: a
+    browser never sends one, so it is a broken or hand-made request)."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, ValueError):
+        raise ParamError(
+            "form", "提交的内容无法读取（应为 UTF-8 编码的表单），请刷新页面后重试。"
+        ) from None
