@@ -167,3 +167,15 @@ async def test_chat_paths_that_name_nothing(client: Client) -> None:
     assert response.status == 405
     assert "POST" in response.headers["Allow"]
     assert "error" in strict_json(await response.read())
+
+
+async def test_a_console_form_that_is_not_utf8_is_a_400(client: Client, world: World) -> None:
+    await login(client, "city_admin")
+    token = await csrf_of(client, "/console/queue")
+    response = await client.post(
+        f"/console/records/{world.records['plain']}/return",
+        data=f"_csrf={token}&comment=".encode() + b"\x9c\xff",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+    )
+    assert response.status == 400
