@@ -39,7 +39,7 @@ from bot.settings import Settings
 from bot.telegram import RetryPolicy, create_bot, create_dispatcher
 from flows import Form, load_default_form
 from storage.db import ensure_schema, make_engine, make_sessionmaker
-from storage.models import Community, Person, Record, RecordRevision, RecordStatus
+from storage.models import Community, Invite, Person, Record, RecordRevision, RecordStatus
 from storage.repositories.invites import ensure_invites
 from tests.console.seed import PASSWORD, World, build_world
 from tests.fakebot import FakeTelegram, FakeUser
@@ -158,12 +158,9 @@ async def _setup(tmp: Path) -> tuple[Any, ...]:
         await ensure_invites(db)
     async with sessions() as db:
         rows = await db.execute(select(Person.name, Person.id_number))
-        people = dict(rows.tuples().all())
-        from storage.models import Invite
-
-        codes = dict(
-            (await db.execute(select(Person.name, Invite.code).join(Invite))).tuples().all()
-        )
+        people = {name: number for name, number in rows.all()}
+        linked = await db.execute(select(Person.name, Invite.code).join(Invite))
+        codes = {name: code for name, code in linked.all()}
     tg = await FakeTelegram().start()
     settings = Settings(
         _env_file=None,
