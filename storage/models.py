@@ -500,13 +500,16 @@ class InboxUpdate(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (
-        UniqueConstraint("bot_id", "update_id"),
+        # Update ids may start again after a quiet week: the content tells two updates apart.
+        UniqueConstraint("bot_id", "update_id", "fingerprint"),
         Index("ix_inbox_bot_id_processed_at", "bot_id", "processed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bot_id: Mapped[int] = mapped_column(BigInteger)
     update_id: Mapped[int] = mapped_column(BigInteger)
+    # storage.repositories.inbox.fingerprint of the payload.
+    fingerprint: Mapped[int] = mapped_column(BigInteger, server_default="0")
     payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]

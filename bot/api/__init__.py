@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api.auth import bearer_middleware
+from bot.api.openapi import PREFIX
 from bot.api.openapi import router as openapi_router
 from bot.api.persons import router as persons_router
 from bot.api.views import router as views_router
 from bot.api.webhook import setup_webhook
 
-PREFIX = "/api/v1"
 API_APP = web.AppKey("api_app", web.Application)
 
 

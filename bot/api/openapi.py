@@ -7,16 +7,24 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.display import json_response
+from bot.params import MAX_ID, MAX_PAGE
 from storage.models import ContactOutcome
 from storage.person_status import STATUS_LABELS, STATUS_ORDER
 
 router = web.RouteTableDef()
+PREFIX = "/api/v1"  # where the API is mounted (the description's server)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+# Ids as the server parses them (bot.params): 1 … 2⁶³−1, anything else is a 400 (or a 404 in
+# a path).
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _AREA_PARAMS = [
-    {"name": n, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+    {"name": n, "in": "query", "required": False, "schema": _ID}
     for n in ("district_id", "street_id", "community_id")
 ]
+_STATUS_LIST = "(submitted|returned|confirmed)"
+_PERSON_STATUS_LIST = "(" + "|".join(str(s) for s in STATUS_ORDER) + ")"
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -52,6 +60,7 @@ _DEADLINE = {
 _ERRORS = {
     "400": _json(_ERROR, "参数错误"),
     "401": _json(_ERROR, "缺少或无效的访问令牌"),
+    "500": _json(_ERROR, "服务器内部错误"),
 }
 
 SPEC: dict[str, Any] = {
@@ -65,7 +74,7 @@ SPEC: dict[str, Any] = {
             "时间均为带时区的 ISO 8601。"
         ),
     },
-    "servers": [{"url": "/api/v1"}],
+    "servers": [{"url": PREFIX}],
     "security": [{"bearer": []}],
     "paths": {
         "/records": {
@@ -78,20 +87,23 @@ SPEC: dict[str, Any] = {
                         "in": "query",
                         "required": False,
                         "schema": {"type": "string", "format": "date-time"},
-                        "description": "只返回此时间之后变动的记录",
+                        "description": "只返回此时间之后变动的记录（带时区）",
                     },
                     {
                         "name": "cursor",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                         "description": "上一页返回的 next_cursor",
                     },
                     {
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {
+                            "type": "string",
+                            "pattern": f"^{_STATUS_LIST}(,{_STATUS_LIST})*$",
+                        },
                         "description": "submitted、returned、confirmed，可用逗号分隔多个",
                     },
                     *_AREA_PARAMS,
@@ -130,7 +142,7 @@ SPEC: dict[str, Any] = {
                         "name": "record_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer"},
+                        "schema": _ID,
                     }
                 ],
                 "responses": {
@@ -159,7 +171,7 @@ SPEC: dict[str, Any] = {
                         "name": "id",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer"},
+                        "schema": _ID,
                         "description": "区、街道或社区的编号（level 不是 city 时必填）",
                     },
                 ],
@@ -189,24 +201,27 @@ SPEC: dict[str, Any] = {
                 "summary": "名册人员及其状态（按区域、户号排序，分页）",
                 "parameters": [
                     *_AREA_PARAMS,
-                    {
-                        "name": "household_id",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "integer", "minimum": 1},
-                    },
+                    {"name": "household_id", "in": "query", "required": False, "schema": _ID},
                     {
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {
+                            "type": "string",
+                            "pattern": f"^{_PERSON_STATUS_LIST}(,{_PERSON_STATUS_LIST})*$",
+                        },
                         "description": "人员状态，可用逗号分隔多个，如 not_contacted,invited",
                     },
                     {
                         "name": "page",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "default": 1},
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_PAGE,
+                            "default": 1,
+                        },
                     },
                     {
                         "name": "limit",
@@ -245,7 +260,7 @@ SPEC: dict[str, Any] = {
                         "name": "person_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer"},
+                        "schema": _ID,
                     }
                 ],
                 "responses": {
@@ -438,7 +453,13 @@ SPEC: dict[str, Any] = {
 }
 
 
+def query_parameters(path: str, method: str = "get") -> frozenset[str]:
+    """The query parameters the description gives ``path`` (relative to ``/api/v1``)."""
+    operation = SPEC["paths"].get(path, {}).get(method, {})
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+
+
 @router.get("/openapi.json", name="api_openapi")
 async def openapi(request: web.Request) -> web.Response:
     """The description above (no token needed)."""
-    return web.json_response(SPEC)
+    return json_response(SPEC)

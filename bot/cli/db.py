@@ -93,9 +93,39 @@ def _current(args: argparse.Namespace) -> int:
     return 0
 
 
+SHOWN = 50
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.stored_text import check_stored_text
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+        return await check_stored_text(sessions, repair=args.repair)
+
+    found = with_sessions(database_url(args), work)
+    if not found:
+        print("未发现无法显示的文字。")
+        return 0
+    what = "控制字符、孤立的代理项或双向控制符"
+    if args.repair:
+        print(f"已修复 {len(found)} 行含有{what}的数据（每行一条审计记录）：")
+    else:
+        print(f"发现 {len(found)} 行含有{what}的数据：")
+    for item in found[:SHOWN]:
+        print(f"  {item.describe()}")
+    if len(found) > SHOWN:
+        print(f"  …另有 {len(found) - SHOWN} 行")
+    if args.repair:
+        return 0
+    print(
+        "导出、控制台和接口会把这些字符去掉后显示；用 canbao db check --repair 写回修复后的内容。"
+    )
+    return 1
+
+
 def register(subparsers: Any) -> None:
-    """Add ``canbao db upgrade|current``."""
-    parser = subparsers.add_parser("db", help="数据库：升级结构、查看版本")
+    """Add ``canbao db upgrade|current|check``."""
+    parser = subparsers.add_parser("db", help="数据库：升级结构、查看版本、检查数据")
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = sub.add_parser(
         "upgrade", help="把数据库结构升级到最新（canbao run 启动时也会自动执行）"
@@ -106,3 +136,10 @@ def register(subparsers: Any) -> None:
     current = sub.add_parser("current", help="显示数据库当前的结构版本")
     add_database_option(current)
     current.set_defaults(func=_current)
+    check = sub.add_parser(
+        "check",
+        help="查找含有无法显示字符（控制字符、孤立代理项、双向控制符）的数据；--repair 修复",
+    )
+    check.add_argument("--repair", action="store_true", help="写回修复后的内容（每行一条审计记录）")
+    add_database_option(check)
+    check.set_defaults(func=_check)

@@ -28,6 +28,7 @@ from bot.console.views.persons import router as persons_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
+from bot.display import finalize
 from bot.privacy import mask_id, mask_phone
 from bot.reference import reference
 
@@ -58,6 +59,8 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         extensions=[i18n.TemplateText],
+        # Any string the database holds renders (a lone surrogate would fail the encoding).
+        finalize=finalize,
     )
     env.globals.update(GLOBAL_HELPERS)
     env.globals["app"] = console

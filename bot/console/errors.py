@@ -8,6 +8,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.params import ParamError
+from bot.streaming import response_started
 from bot.telegram.i18n import N_
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,9 @@ MESSAGES = {
 }
 
 
-def _page(request: web.Request, status: int) -> web.Response:
+def _page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
     title, text = MESSAGES.get(status, MESSAGES[500])
+    text = detail or text
     return aiohttp_jinja2.render_template(
         "console/error.html",
         request,
@@ -38,9 +41,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400:
+        if exc.status < 400 or response_started(request):
             raise
-        return _page(request, exc.status)
+        return _page(request, exc.status, exc.message if isinstance(exc, ParamError) else None)
     except Exception:
         logger.exception("console: %s %s failed", request.method, request.path)
+        if response_started(request):
+            raise  # a download half sent: the connection is cut, no page inside the file
         return _page(request, 500)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from bot import clock
+from bot.params import Query, choices_value
 from bot.telegram.i18n import N_
 from storage.models import FilledBy, RecordStatus
 from storage.reporting import FLAG_FILTERS, RecordFilter
@@ -27,6 +27,8 @@ FLAG_LABELS = {
     "duplicate": N_("重复身份证号尝试"),
     "identity": N_("身份号码与名册不符"),
 }
+STATUSES = tuple(str(s) for s in RecordStatus)
+FILLED_BY = tuple(str(f) for f in FilledBy)
 FILTER_KEYS = (
     "district",
     "street",
@@ -40,46 +42,49 @@ FILTER_KEYS = (
 )
 
 
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def parse_filter(query: Mapping[str, Any], *, default_status: str = "submitted") -> RecordFilter:
-    """A :class:`RecordFilter` from query parameters; unknown or malformed values are ignored.
+    """A :class:`RecordFilter` from query parameters (or a form's fields); a malformed value is
+    a 400 (:class:`bot.params.ParamError`), an empty one means "no filter".
 
     ``status`` may be ``all``; when absent the queue shows ``default_status``.
     """
-    status = str(query.get("status", default_status) or "all")
+    q = Query(query)
+    status = q.raw("status") or default_status
     statuses = (
         ()
         if status == "all"
-        else tuple(RecordStatus(s) for s in status.split(",") if s in RecordStatus.__members__)
+        else tuple(map(RecordStatus, choices_value(status, "status", STATUSES)))
     )
-    filled = str(query.get("filled_by", ""))
-    flag = str(query.get("flag", ""))
+    filled = q.choice("filled_by", FILLED_BY)
     return RecordFilter(
-        district_id=_int(query.get("district")),
-        street_id=_int(query.get("street")),
-        community_id=_int(query.get("community")),
+        district_id=q.id("district"),
+        street_id=q.id("street"),
+        community_id=q.id("community"),
         statuses=statuses,
-        filled_by=FilledBy(filled) if filled in FilledBy.__members__ else None,
-        flag=flag if flag in FLAG_FILTERS else None,
-        date_from=_date(query.get("from")),
-        date_to=_date(query.get("to")),
-        investigator_id=_int(query.get("investigator")),
+        filled_by=FilledBy(filled) if filled else None,
+        flag=q.choice("flag", FLAG_FILTERS),
+        date_from=q.day("from"),
+        date_to=q.day("to"),
+        investigator_id=q.id("investigator"),
         zone=clock.zone(),
     )
+
+
+def filter_params(f: RecordFilter) -> dict[str, str]:
+    """The query parameters that select exactly ``f`` (``status=all`` when it has none): links
+    that must carry the filter a page applies, defaults included, such as the exports'."""
+    params = {
+        "district": f.district_id,
+        "street": f.street_id,
+        "community": f.community_id,
+        "status": ",".join(str(s) for s in f.statuses) or "all",
+        "filled_by": f.filled_by,
+        "flag": f.flag,
+        "from": f.date_from.isoformat() if f.date_from else None,
+        "to": f.date_to.isoformat() if f.date_to else None,
+        "investigator": f.investigator_id,
+    }
+    return {k: str(v) for k, v in params.items() if v is not None}
 
 
 def filter_query(query: Mapping[str, Any], **overrides: Any) -> str:

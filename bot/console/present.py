@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "invite_unlocked": N_("解锁邀请链接"),
     "person_added": N_("调查员新增人员"),
     "identity_taken_over": N_("另一个 Telegram 账号核对身份后接手登记"),
+    "text_repaired": N_("修复无法显示的字符"),
 }
 
 

@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+from bot.params import form_of
 from bot.settings import Settings
 
 COOKIE_NAME = "canbao_console"
@@ -76,7 +77,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """Refuse (403) any POST whose form does not carry the session's CSRF token."""
     if request.method == "POST":
         session = await get_session(request)
-        form = await request.post()
+        form = await form_of(request)  # the first to read it: a body that is not a form is a 400
         if not csrf_valid(session, form.get(CSRF_FIELD)):
             raise web.HTTPForbidden(reason="CSRF token missing or wrong")
     return await handler(request)

@@ -14,6 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from bot.display import display_text
 from bot.exports.fonts import cjk_font
 from flows import Form
 
@@ -61,17 +62,41 @@ def _boxes(form: Form, name: str, value: Any) -> str:
     )
 
 
-def _address(value: Any, parts: tuple[str, ...]) -> str:
-    labels = {
-        "province": "省（市、自治区）",
-        "city": "市（区、县）",
-        "district": "区（县）",
-        "road": "路",
-        "number": "号",
-    }
-    if not isinstance(value, dict):
-        return "  ".join(f"____ {labels[p]}" for p in parts)
-    return "  ".join(f"{value.get(p) or '____'} {labels[p]}" for p in parts)
+# Each address part's printed label, as on the paper form, and the endings of a written-out
+# name that the label already says: the paper's blank comes first and the label after it, so
+# "江苏省" prints as "江苏 省（市、自治区）", never "江苏省 省（市、自治区）".
+ADDRESS_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "province": ("省（市、自治区）", ("特别行政区", "自治区", "省", "市")),
+    "city": ("市（区、县）", ("自治州", "地区", "市", "区", "县")),
+    "district": ("区（县）", ("区", "县")),
+    "road": ("路", ("路",)),
+    "number": ("号", ("号",)),
+}
+BLANK = "____"
+
+
+def address_line(value: Any, parts: tuple[str, ...]) -> str:
+    """An address in the paper's layout: each part's value in its blank, then its label."""
+    given = value if isinstance(value, dict) else {}
+    out = []
+    for part in parts:
+        label, endings = ADDRESS_LABELS[part]
+        text = str(given.get(part) or "").strip()
+        for ending in endings:
+            if text.endswith(ending) and len(text) > len(ending):
+                text = text[: -len(ending)]
+                break
+        out.append(f"{text or BLANK} {label}")
+    return "  ".join(out)
+
+
+def date_line(value: Any) -> str:
+    """``2014 年 11 月 1 日`` for an ISO date, blanks to write in otherwise."""
+    try:
+        day = dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return "      年    月    日"
+    return f"{day.year} 年 {day.month} 月 {day.day} 日"
 
 
 def render_pdf(form: Form, item: PdfRecord) -> bytes:
@@ -80,7 +105,8 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
     a = item.answers
 
     def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(text), style)
+        # Every text of the page, stored answers included, as it may be shown.
+        return Paragraph(escape(display_text(text)), style)
 
     def v(key: str) -> str:
         value = a.get(key)
@@ -125,10 +151,17 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
             "",
             "",
         ],
-        [p("未参保情况"), p("当前常住地"), p(_address(residence_value, parts)), "", "", ""],
+        [p("未参保情况"), p("当前常住地"), p(address_line(residence_value, parts)), "", "", ""],
         ["", p("当前状态"), p(_boxes(form, "current_status", a.get("current_status"))), "", "", ""],
         ["", p("工作或学习单位名称"), p(v("workplace_name")), "", "", ""],
-        ["", p("工作或学习单位地址"), p(_address(a.get("workplace_address"), parts)), "", "", ""],
+        [
+            "",
+            p("工作或学习单位地址"),
+            p(address_line(a.get("workplace_address"), parts)),
+            "",
+            "",
+            "",
+        ],
         [
             "",
             p("未参保原因"),
@@ -140,7 +173,7 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
         [
             p("外地参保情况"),
             p("参保地"),
-            p(_address(a.get("insured_place"), ("province", "city"))),
+            p(address_line(a.get("insured_place"), ("province", "city"))),
             "",
             "",
             "",
@@ -149,7 +182,8 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
         ["", p("医疗保险"), p(_boxes(form, "medical", a.get("medical"))), "", "", ""],
         [p("备注"), p(v("remarks")), "", "", "", ""],
     ]
-    widths = [24 * mm, 30 * mm, 30 * mm, 40 * mm, 24 * mm, 32 * mm]
+    # The first column fits "当前参保状态" and "外地参保情况" on one line.
+    widths = [27 * mm, 30 * mm, 30 * mm, 37 * mm, 24 * mm, 32 * mm]
     table = Table(rows, colWidths=widths)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
@@ -164,14 +198,22 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
         style.append(("SPAN", (2, r), (-1, r)))
     table.setStyle(TableStyle(style))
 
-    confirmer = v("confirmer_name") or "            "
-    when = str(a.get("collection_date") or "")
-    try:
-        day = dt.date.fromisoformat(when)
-        date_text = f"{day.year} 年 {day.month} 月 {day.day} 日"
-    except ValueError:
-        date_text = "      年    月    日"
-    worker = v("community_worker") or "            "
+    confirmer = v("confirmer_name")
+    worker = v("community_worker")
+    # 采集日期 is the day the answers were collected, whoever collected them; the signature
+    # lines are tables so that a date never wraps away from its line.
+    date_text = date_line(a.get("collection_date"))
+    signatures = Table(
+        [
+            [p(f"本人/监护人/指定代理人签名：{confirmer}  ________________"), p(date_text)],
+            [p(""), p("")],
+            [p(f"社区经办人签名：{worker}  ________________"), p(f"采集日期：{date_text}")],
+        ],
+        colWidths=[120 * mm, 60 * mm],
+    )
+    signatures.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (0, -1), 0)])
+    )
     story: list[Any] = [
         p("苏州市区全民社会保险登记信息采集表", title),
         Spacer(1, 4 * mm),
@@ -184,15 +226,9 @@ def render_pdf(form: Form, item: PdfRecord) -> bytes:
         Spacer(1, 3 * mm),
         *[p(line, small) for line in NOTES],
         Spacer(1, 6 * mm),
-        p(
-            "我已知悉本表告知事项，并据实填写本人相关事项。      "
-            f"本人/监护人/指定代理人签名：{confirmer}  ________________      {date_text}"
-        ),
-        Spacer(1, 6 * mm),
-        p(
-            f"社区经办人签名：{worker}  ________________      "
-            f"采集日期：{date_text if a.get('community_worker') else '      年    月    日'}"
-        ),
+        p("我已知悉本表告知事项，并据实填写本人相关事项。"),
+        Spacer(1, 2 * mm),
+        signatures,
         Spacer(1, 8 * mm),
         p(item.footer, small),
     ]

@@ -27,6 +27,9 @@ STATUS_TEXT = {"submitted": "待审核", "returned": "已退回", "confirmed": "
 FILLED_TEXT = {"resident": "本人填报", "investigator": "调查员采集"}
 # Columns holding long digit strings that spreadsheet programs would turn into numbers.
 NUMBER_TEXT_KEYS = frozenset({"id_number", "guardian_id_number", "mobile", "guardian_mobile"})
+# Who the record is about, from the roster person when the form does not say: an
+# investigator's 未采集 record asks neither, yet the row must name the person.
+PERSON_KEYS = ("name", "id_number")
 
 
 def headers(form: Form) -> list[str]:
@@ -46,7 +49,7 @@ def _when(value: dt.datetime | None) -> str:
 
 def values(form: Form, row: RecordRow) -> list[Any]:
     """The row's cells: choices as their labels, addresses written out, ages as numbers."""
-    answers = row.answers
+    answers = with_person(row)
     cells: list[Any] = [row.district, row.street, row.community, row.household]
     for key, _ in form.export_columns():
         value = answers.get(key)
@@ -78,6 +81,16 @@ def person_status_text(form: Form, row: RecordRow) -> str:
     reason = row.answers.get("not_collected_reason")
     label = form.label_of("not_collected_reason", reason) if reason else None
     return status_text(status, reason_label=label)
+
+
+def with_person(row: RecordRow) -> dict[str, Any]:
+    """The row's answers, with 姓名 and 公民身份号码 of the roster person where the form has
+    none (a 未采集 record)."""
+    answers = dict(row.answers)
+    for key, value in zip(PERSON_KEYS, (row.person_name, row.id_number), strict=True):
+        if answers.get(key) in (None, ""):
+            answers[key] = value
+    return answers
 
 
 def _flag_names(form: Form, row: RecordRow) -> list[str]:

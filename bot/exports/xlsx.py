@@ -24,6 +24,8 @@ from typing import Any, BinaryIO
 
 import xlsxwriter
 
+from bot.display import display_text
+
 BATCH = 1000
 OPTIONS = {
     "constant_memory": True,
@@ -34,19 +36,10 @@ OPTIONS = {
 
 
 def writable(text: str) -> str:
-    """``text`` as XlsxWriter can store it.
-
-    XlsxWriter escapes control characters itself (as ``_xHHHH_``, which Excel reads back);
-    what it cannot store is a lone surrogate (possible in JSON-stored answers), which would
-    fail the whole file when it is closed: that becomes U+FFFD. What a value should look like
-    in an export is decided before it gets here, in :mod:`bot.exports.rows`.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Two halves of a pair become the character again; a lone half becomes U+FFFD.
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
+    """``text`` as XlsxWriter stores it: the display-safe form every export shows
+    (:func:`bot.display.display_text`: no control characters, no lone surrogates, which would
+    fail the whole file when it is closed)."""
+    return display_text(text)
 
 
 def _append(sheet: Any, first: int, rows: list[Sequence[Any]]) -> None:
@@ -56,7 +49,7 @@ def _append(sheet: Any, first: int, rows: list[Sequence[Any]]) -> None:
             kind = type(value)
             if kind is str:
                 if value:
-                    write_string(r, c, value if value.isascii() else writable(value))
+                    write_string(r, c, writable(value))
             elif value is None:
                 continue
             elif kind is int or kind is float:

@@ -21,26 +21,28 @@ async def replay_unprocessed(
     *,
     batch: int = 100,
 ) -> int:
-    """Feed every unprocessed inbox update of ``bot`` through ``dispatcher`` again, in order.
+    """Feed every unprocessed inbox update of ``bot`` through ``dispatcher`` again, in the
+    order they arrived.
 
     Run before polling starts (or before the webhook is set). An update that fails again has
     its attempt counted; the store stops offering it after a few attempts. Returns how many
     updates were replayed.
     """
     replayed = 0
-    seen: set[int] = set()
+    seen: set[inbox.Key] = set()
     while True:
         async with sessionmaker() as session:
             rows = await inbox.unprocessed(session, bot.id, limit=batch)
-        fresh = [row for row in rows if row.update_id not in seen]
+        fresh = [row for row in rows if inbox.key_of(row) not in seen]
         if not fresh:
             break
         for row in fresh:
-            seen.add(row.update_id)
+            seen.add(inbox.key_of(row))
             update = Update.model_validate(row.payload, context={"bot": bot})
             logger.info("replaying update %d received before a restart", row.update_id)
             try:
-                await dispatcher.feed_update(bot, update, **{REPLAY_KEY: True})
+                # The stored key: a fingerprint taken again might not match the row's.
+                await dispatcher.feed_update(bot, update, **{REPLAY_KEY: inbox.key_of(row)})
             except Exception:  # one bad update must not stop the others
                 logger.exception("replaying update %d failed", row.update_id)
             replayed += 1

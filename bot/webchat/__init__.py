@@ -18,6 +18,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.appkeys import SETTINGS
+from bot.display import json_response
+from bot.streaming import response_started
 from bot.telegram.i18n import gettext as _
 from bot.webchat import preview, resident, staff
 from bot.webchat.errors import ApiError
@@ -31,6 +33,11 @@ __all__ = ["PREVIEW_GUARD", "create_chat_app", "preview_allowed", "setup"]
 
 logger = logging.getLogger(__name__)
 PREFIX = "/c"
+HTTP_ERRORS = {
+    404: "没有这个操作，请刷新页面后重试。",
+    405: "不支持的请求方式，请刷新页面后重试。",
+    413: "内容太长了，请精简后再发送。",
+}
 
 
 @web.middleware
@@ -40,14 +47,24 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError as exc:
         return exc.response()
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400 or "/api/" not in request.path or response_started(request):
+            raise
+        # The chat's script reads every API answer as JSON, refusals of the framework too.
+        response = json_response(
+            {"error": HTTP_ERRORS.get(exc.status, exc.reason)}, status=exc.status
+        )
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         # The cause goes to the log (masked by the privacy filter), never to the person.
         logger.exception("web chat request failed: %s %s", request.method, request.path)
+        if response_started(request):
+            raise
         message = _("服务器暂时出了问题，您填写的内容已保存到上一步。请稍后刷新页面再试。")
         if "/api/" in request.path:
-            return web.json_response({"error": message}, status=500)
+            return json_response({"error": message}, status=500)
         return render_page(request, "not_found.html", {"message": message}, status=500)
 
 

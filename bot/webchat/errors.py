@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.display import json_response
+
 
 class ApiError(Exception):
     """Refuse a chat API request; the conversation is left exactly as it was."""
@@ -18,7 +20,7 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         """The JSON answer: ``{"error": message, ...extra}`` with the status."""
-        return web.json_response({"error": self.message, **self.extra}, status=self.status)
+        return json_response({"error": self.message, **self.extra}, status=self.status)
 
 
 def bad_request(message: str) -> ApiError:

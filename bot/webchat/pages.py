@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.display import finalize
 from bot.telegram.i18n import gettext, ngettext
 from bot.webchat.keys import JINJA
 from bot.webchat.language import locale_of, script_strings
@@ -38,6 +39,7 @@ def make_environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
+        finalize=finalize,
     )
     # The request's language (set by bot.webchat.language) decides what _() returns.
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]

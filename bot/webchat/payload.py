@@ -65,6 +65,9 @@ async def read_json(
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise bad_request(_("请求格式不对：无法读取 JSON 内容，请刷新页面后重试。")) from None
+    except RecursionError:
+        # Thousands of nested brackets fit in the size limit; no request of ours nests at all.
+        raise bad_request(_("请求格式不对：JSON 内容嵌套过深。")) from None
     if not isinstance(data, dict):
         raise bad_request(_("请求格式不对：内容应为一个 JSON 对象。"))
     unknown = sorted(str(k) for k in data if k not in allowed)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot import clock
 from bot.appkeys import FORM, SETTINGS
+from bot.display import json_response
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
 from bot.webchat import formtext
@@ -84,7 +85,7 @@ def _response(
     if "error" in extra:
         extra["error"] = formtext.translate(extra["error"])
     view = formtext.translate_view(view, locale_of(request))
-    return web.json_response({"view": view, "token": _token(request, conv), **extra})
+    return json_response({"view": view, "token": _token(request, conv), **extra})
 
 
 async def _checked(request: web.Request, allowed: set[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock, returns
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.display import json_response
 from bot.identity import check_id_answer, warning_text
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
@@ -47,8 +48,10 @@ NOT_FOUND = N_("链接无效：没有找到这份登记邀请。请核对短信�
 async def page(request: web.Request) -> web.StreamResponse:
     """The chat page (everything else is fetched by its script)."""
     code = request.match_info["code"]
-    async with request.config_dict[SESSIONMAKER]() as session:
-        invite = await store.load_invite(session, code)
+    invite = None
+    if is_code_shaped(code):  # anything else names no invite (and never reaches a query)
+        async with request.config_dict[SESSIONMAKER]() as session:
+            invite = await store.load_invite(session, code)
     if invite is None:
         return render_page(request, "not_found.html", {"message": _(NOT_FOUND)}, status=404)
     return render_page(
@@ -146,9 +149,9 @@ async def state(request: web.Request) -> web.StreamResponse:
 
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if not cookies.is_verified(request, invite):
-            return web.json_response({"view": _identity_view(invite)})
+            return json_response({"view": _identity_view(invite)})
         view, _record, _conv = await _view(request, session, invite)
-        return web.json_response({"view": view})
+        return json_response({"view": view})
 
     return await _in_transaction(request, work)
 
@@ -162,13 +165,11 @@ async def identity(request: web.Request) -> web.StreamResponse:
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if cookies.is_verified(request, invite):
             view, _record, _conv = await _view(request, session, invite)
-            return web.json_response({"view": view})
+            return json_response({"view": view})
         if not typed:
             raise bad_request(_("请输入登记对象的18位公民身份号码。"))
         if invite.locked_at is not None:
-            return web.json_response(
-                {"error": _(LOCKED), "view": _identity_view(invite)}, status=423
-            )
+            return json_response({"error": _(LOCKED), "view": _identity_view(invite)}, status=423)
         try:
             number = values.id_number(typed, clock.today())
         except values.Invalid as exc:
@@ -177,11 +178,9 @@ async def identity(request: web.Request) -> web.StreamResponse:
             raise ApiError(422, message, view=_identity_view(invite)) from None
         result = await store.prove_identity(session, invite, number)
         if result.outcome == VerifyOutcome.locked:
-            return web.json_response(
-                {"error": _(LOCKED), "view": _identity_view(invite)}, status=423
-            )
+            return json_response({"error": _(LOCKED), "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:
-            return web.json_response(
+            return json_response(
                 {
                     "error": _(
                         "公民身份号码与登记信息不符，请核对后重新输入（还可以再试 {n} 次）。"
@@ -191,7 +190,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
                 status=403,
             )
         view, _record, _conv = await _view(request, session, invite)
-        response = web.json_response({"view": view})
+        response = json_response({"view": view})
         cookies.remember(request, response, invite)
         return response
 
@@ -210,7 +209,7 @@ async def action(request: web.Request) -> web.StreamResponse:
 
     async def work(session: AsyncSession, invite: Invite) -> web.StreamResponse:
         if not cookies.is_verified(request, invite):
-            return web.json_response(
+            return json_response(
                 {"error": _("请先核对身份。"), "view": _identity_view(invite)}, status=401
             )
         view, record, conv = await _view(request, session, invite)
@@ -263,6 +262,6 @@ async def action(request: web.Request) -> web.StreamResponse:
             body["message"] = message
         if warning:
             body["warning"] = warning
-        return web.json_response(body)
+        return json_response(body)
 
     return await _in_transaction(request, work)

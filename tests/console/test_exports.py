@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.exports.xlsx import write_xlsx
 from bot.synthetic import make_id_number
 from flows import Form
 from storage.models import AuditEvent, Person
+from tests.outputs import csv_rows, pdf_text, xlsx_rows
 
 Client = TestClient  # type: ignore[type-arg]
 HAVE_WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
@@ -85,9 +87,10 @@ async def test_queue_filters_apply_to_exports(client: Client, world: World) -> N
     assert [row[6] for row in body[1:]] == ["吴刚"]
 
 
-async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
+async def test_csv_is_utf8_with_bom_and_holds_clean_values(
     client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """The CSV is for programs: an ID or mobile cell is the number itself, no tab before it."""
     await login(client, "city_admin")
     response = await client.get("/console/exports/records.csv")
     raw = await response.read()
@@ -97,7 +100,9 @@ async def test_csv_is_utf8_with_bom_and_keeps_numbers_as_text(
     header = rows[0]
     lin = next(r for r in rows[1:] if r[header.index("姓名")] == "林晓")
     person = await _person(sessions, "林晓")
-    assert lin[header.index("公民身份号码")] == "\t" + person.id_number
+    assert lin[header.index("公民身份号码")] == person.id_number
+    assert lin[header.index("手机号码")] == person.mobile
+    assert not any(cell.startswith(("\t", " ")) for row in rows for cell in row)
     assert lin[header.index("当前参保状态")] == "从未参保"
 
 
@@ -204,8 +209,8 @@ async def test_xlsx_layout_text_cells_and_strings_the_writer_cannot_take(tmp_pat
     assert (id_cell.value, id_cell.data_type) == (id_number, "s")
     assert (mobile.value, mobile.data_type) == ("13812345678", "s")
     assert (age.value, age.data_type) == (37, "n")
-    # Control characters are escaped the way Excel reads them back (_xHHHH_).
-    assert bell.value == "铃_x0007_声_x0000_"
+    # Control characters are dropped as in every other export (bot.display.display_text).
+    assert bell.value == "铃声"
     assert half.value == "半个\ufffd字" and empty.value is None and blank.value is None
 
 
@@ -251,3 +256,83 @@ async def test_a_not_collected_record_exports_the_person_status_with_its_reason(
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     statuses = [r[header.index("人员状态")] for r in rows]
     assert "未采集（长期外出）" in statuses
+
+
+async def test_not_collected_rows_name_the_roster_person(
+    client: Client, world: World, form: Form, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An investigator's 未采集 record asks neither 姓名 nor 公民身份号码; the row still says
+    who it is about, from the roster."""
+    record_id = await add_not_collected(sessions, form, world, "孙远")
+    person = await _person(sessions, "孙远")
+    await login(client, "city_admin")
+    rows = xlsx_rows(await (await client.get("/console/exports/records.xlsx")).read())
+    header = rows[0]
+    line = next(r for r in rows[1:] if r[header.index("采集状态")] == "未采集")
+    assert line[header.index("姓名")] == "孙远"
+    assert line[header.index("公民身份号码")] == person.id_number
+    csv_body = csv_rows(await (await client.get("/console/exports/records.csv")).read())
+    line = next(r for r in csv_body[1:] if r[csv_body[0].index("采集状态")] == "未采集")
+    assert line[csv_body[0].index("姓名")] == "孙远"
+    assert line[csv_body[0].index("公民身份号码")] == person.id_number
+    pdf = await client.get(f"/console/records/{record_id}.pdf")
+    assert "孙远" in pdf_text(await pdf.read())
+
+
+async def test_export_links_of_the_default_queue_carry_its_filter(
+    client: Client, world: World
+) -> None:
+    """The default queue shows 待审核 records; its export links export those, not everything."""
+    await login(client, "city_admin")
+    html = await (await client.get("/console/queue")).text()
+    links = re.findall(
+        r'href="(/console/(?:exports/records\.(?:xlsx|csv)|employers)\?[^"]*)"', html
+    )
+    assert len(links) == 3
+    for link in links:
+        assert "status=submitted" in link.replace("&amp;", "&"), link
+    csv_link = next(link for link in links if ".csv" in link).replace("&amp;", "&")
+    body = csv_rows(await (await client.get(csv_link)).read())
+    assert {row[body[0].index("审核状态")] for row in body[1:]} == {"待审核"}
+    # A filter chosen in the queue is carried too, with the status it shows.
+    community = world.communities["gusu"]
+    html = await (await client.get(f"/console/queue?community={community}&flag=warnings")).text()
+    csv_link = re.search(r'href="(/console/exports/records\.csv\?[^"]*)"', html)
+    assert csv_link is not None
+    query = csv_link.group(1).replace("&amp;", "&")
+    assert f"community={community}" in query and "flag=warnings" in query
+    assert "status=submitted" in query
+
+
+def _pdf_lines(body: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(body))
+    return [
+        "".join(line.split()) for page in reader.pages for line in page.extract_text().splitlines()
+    ]
+
+
+async def test_pdf_prints_the_paper_forms_layout(client: Client, world: World, form: Form) -> None:
+    await login(client, "city_admin")
+    body = await (await client.get(f"/console/records/{world.records['plain']}.pdf")).read()
+    lines = _pdf_lines(body)
+    text = "".join(lines)
+    # The value in the blank, then its label: "江苏 省（市、自治区）", not "江苏省 省（…）".
+    assert "江苏省（市、自治区）苏州市（区、县）姑苏区（县）人民路100号" in text
+    assert "江苏省省" not in text and "100号号" not in text and "人民路路" not in text
+    # The collection date on both signature lines, each date whole on one line.
+    assert any(line.endswith("2014年11月1日") and "签名" not in line for line in lines)
+    assert "采集日期：2014年11月1日" in lines
+    assert not any(line.startswith(("1日", "月", "日")) for line in lines)
+    # The footer quotes the record's reference, as every other place does.
+    footer = next(line for line in lines if line.startswith("记录编号"))
+    assert footer.startswith(f"记录编号CB{world.records['plain']:08d}")
+
+
+def test_pdf_address_without_an_ending_keeps_its_name(form: Form) -> None:
+    from bot.exports.pdf import address_line
+
+    value = {"province": "香港特别行政区", "city": "苏州", "district": "工业园区", "road": "星湖街"}
+    assert address_line(value, ("province", "city", "district", "road", "number")) == (
+        "香港 省（市、自治区）  苏州 市（区、县）  工业园 区（县）  星湖街 路  ____ 号"
+    )
+    assert address_line(None, ("province", "city")) == "____ 省（市、自治区）  ____ 市（区、县）"

@@ -107,9 +107,9 @@ async def test_community_list_filters_pages_and_masks(
     other = await _person(sessions, "赵丽")
     assert (await client.get(f"/console/persons/{other.id}")).status == 404
     assert (await client.get("/console/persons?investigator=99999")).status == 404
-    # Bad parameters are ignored, not errors.
+    # A malformed parameter is a 400 naming it (bot/params.py), never a silently wider list.
     odd = await client.get(f"/console/persons?level=community&id={community}&status=x&page=-3")
-    assert odd.status == 200
+    assert odd.status == 400 and "page" in await odd.text()
 
 
 async def test_recording_a_contact_from_the_person_page(
@@ -129,7 +129,7 @@ async def test_recording_a_contact_from_the_person_page(
         assert forged.status == 403
         for data, message in (
             ({"contacted_on": "2014-11-21", "outcome": "no_answer"}, "晚于今天"),
-            ({"contacted_on": "11/20", "outcome": "no_answer"}, "请填写联系日期"),
+            ({"contacted_on": "11/20", "outcome": "no_answer"}, "联系日期：日期格式不对"),
             ({"contacted_on": "2014-11-20", "outcome": "invited"}, "联系结果应为"),
         ):
             refused = await client.post(f"{url}/contacts", data={"_csrf": token, **data})

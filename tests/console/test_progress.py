@@ -59,8 +59,10 @@ async def test_drill_down_to_a_community(
     assert _tile(page, "已确认") == "1"
     assert _tile(page, "采集率") == "100.0%"
     assert "<svg" in page and "每日进度" in page
-    assert (await client.get("/console/progress?level=street&id=abc")).status == 404
-    assert (await client.get("/console/progress?level=planet&id=1")).status == 404
+    # A malformed parameter is a 400 that says which; an area that is not there a 404.
+    assert (await client.get("/console/progress?level=street&id=abc")).status == 400
+    assert (await client.get("/console/progress?level=planet&id=1")).status == 400
+    assert (await client.get("/console/progress?level=street&id=987654")).status == 404
 
 
 async def test_progress_changes_after_a_review_and_counts_reasons(

@@ -112,6 +112,13 @@ class FakeTelegram:
             self.users[user_id] = FakeUser(self, user_id, first_name, language_code)
         return self.users[user_id]
 
+    def quiet_week(self, *, first_update_id: int, days: int = 8) -> None:
+        """Let ``days`` pass without updates: message dates move on, and Telegram chooses the
+        next update id afresh (here ``first_update_id``, usually lower than before)."""
+        self.chats.clock_offset += days * 86_400
+        self.updates.restart_ids(first_update_id)
+        self._handled.clear()  # what the bot finished of the earlier ids says nothing now
+
     def message_wire(self, message: ChatMessage) -> dict[str, Any]:
         """The ``Message`` object for a chat message."""
         user = self.users[message.chat_id]

@@ -50,6 +50,13 @@ class UpdateQueue:
         self._changed.set()
         return update_id
 
+    def restart_ids(self, first: int) -> None:
+        """Number the next updates from ``first`` again, as Telegram may after a quiet week
+        (the ids of earlier updates may come back)."""
+        self._next_id = first
+        for known in (self.payloads, self.labels, self.delivered_at):
+            known.clear()
+
     def redeliver(self, update_id: int) -> None:
         """Hand out an already delivered update again, with the same ``update_id``."""
         self._pending.append(PendingUpdate(update_id, self.payloads[update_id], forced=True))
@@ -79,9 +86,11 @@ class UpdateQueue:
         waiting up to ``wait_seconds`` for one to arrive."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
+        # The offset confirms what is pending when the call arrives, not updates that come
+        # while it waits (their ids may be lower: Telegram restarts them after a quiet week).
+        if offset is not None:
+            self._pending = [u for u in self._pending if u.forced or u.update_id >= offset]
         while True:
-            if offset is not None:
-                self._pending = [u for u in self._pending if u.forced or u.update_id >= offset]
             if not connected():
                 # The bot gave up this poll (stopped, restarted): hand nothing to a dead socket.
                 return []

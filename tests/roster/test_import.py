@@ -290,7 +290,8 @@ async def test_xlsx_as_excel_saves_it_dates_blank_rows_offset_and_merged_header(
 
     report = await import_file(path, sessions, today=TODAY)
     assert [str(p) for p in report.problems] == [
-        "roster.xlsx: 第5行 联系电话 (H列): 手机号码不正确：应为以1开头的11位号码，如 138 0000 1234。"
+        "roster.xlsx: 第5行 联系电话 (H列): "
+        "手机号码不正确：应为以1开头的11位号码，如 138 0000 1234。"
     ]
     assert report.rows == 2 and await count(sessions, Person) == 0
 

@@ -82,15 +82,17 @@ async def test_inbox_records_once_and_lists_unprocessed(
         assert await inbox.record_update(s, 7, 101, {"update_id": 101}) == inbox.InboxStatus.new
         # Same update id from another bot is a different update.
         assert await inbox.record_update(s, 8, 100, {"update_id": 100}) == inbox.InboxStatus.new
+    first, second = {"update_id": 100}, {"update_id": 101}
     async with sessions() as s, s.begin():
-        assert await inbox.record_update(s, 7, 100, {}) == inbox.InboxStatus.pending
-        await inbox.mark_processed(s, 7, 100)
+        # The same update delivered again (the same content) is the one recorded.
+        assert await inbox.record_update(s, 7, 100, dict(first)) == inbox.InboxStatus.pending
+        await inbox.mark_processed(s, inbox.update_key(7, 100, first))
     async with sessions() as s, s.begin():
-        assert await inbox.record_update(s, 7, 100, {}) == inbox.InboxStatus.processed
+        assert await inbox.record_update(s, 7, 100, first) == inbox.InboxStatus.processed
         pending = await inbox.unprocessed(s, 7)
-        assert [(u.update_id, u.payload) for u in pending] == [(101, {"update_id": 101})]
+        assert [(u.update_id, u.payload) for u in pending] == [(101, second)]
         for _ in range(inbox.MAX_ATTEMPTS):
-            await inbox.mark_failed(s, 7, 101, "boom")
+            await inbox.mark_failed(s, inbox.key_of(pending[0]), "boom")
         assert await inbox.unprocessed(s, 7) == []
         assert await inbox.prune_processed(s, dt.timedelta(0)) == 1
         assert utcnow() > T0

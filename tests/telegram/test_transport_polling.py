@@ -227,7 +227,9 @@ async def test_replay_skips_updates_that_failed_too_often(
         }
         await inbox.record_update(session, tg.bot_id, 1, payload)
         for _ in range(inbox.MAX_ATTEMPTS):
-            await inbox.mark_failed(session, tg.bot_id, 1, "RuntimeError")
+            await inbox.mark_failed(
+                session, inbox.update_key(tg.bot_id, 1, payload), "RuntimeError"
+            )
     echo.control.fail_times = 0
 
     await start_service(router=echo.router)

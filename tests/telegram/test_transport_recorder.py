@@ -50,8 +50,12 @@ def payload(update_id: int) -> dict[str, Any]:
     return {"update_id": update_id, "message": {"text": f"第{update_id}条"}}
 
 
+def key(update_id: int) -> inbox.Key:
+    return inbox.update_key(BOT, update_id, payload(update_id))
+
+
 async def record_all(recorder: InboxRecorder, ids: list[int]) -> list[inbox.InboxStatus]:
-    return await asyncio.gather(*(recorder.record((BOT, u), payload(u)) for u in ids))
+    return await asyncio.gather(*(recorder.record(key(u), payload(u)) for u in ids))
 
 
 async def test_concurrent_records_share_one_commit(
@@ -73,9 +77,9 @@ async def test_records_made_during_a_flush_go_in_the_next_one(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = InboxRecorder(sessions)
-    first = asyncio.create_task(recorder.record((BOT, 1), payload(1)))
+    first = asyncio.create_task(recorder.record(key(1), payload(1)))
     await asyncio.sleep(0)  # the flush of update 1 has started
-    later = asyncio.gather(*(recorder.record((BOT, u), payload(u)) for u in range(2, 12)))
+    later = asyncio.gather(*(recorder.record(key(u), payload(u)) for u in range(2, 12)))
     assert await first == New
     assert await later == [New] * 10
     assert recorder.flushes == 2
@@ -87,7 +91,7 @@ async def test_each_waiter_gets_its_own_updates_status(
     async with sessions() as session, session.begin():
         await inbox.record_update(session, BOT, 1, payload(1))  # received, not finished
         await inbox.record_update(session, BOT, 2, payload(2))
-        await inbox.mark_processed(session, BOT, 2)  # handled
+        await inbox.mark_processed(session, key(2))  # handled
     recorder = InboxRecorder(sessions)
     # Update 3 comes twice in the same flush: its second copy is not new.
     assert await record_all(recorder, [1, 2, 3, 3, 4]) == [Pending, Processed, New, Pending, New]
@@ -129,10 +133,10 @@ async def test_a_failed_flush_fails_its_waiters_and_the_next_flush_works(
 ) -> None:
     recorder = InboxRecorder(FailingOnce(sessions))  # type: ignore[arg-type]
     first = asyncio.gather(
-        *(recorder.record((BOT, u), payload(u)) for u in (1, 2, 3)), return_exceptions=True
+        *(recorder.record(key(u), payload(u)) for u in (1, 2, 3)), return_exceptions=True
     )
     await asyncio.sleep(0)  # that flush has started and will fail
-    second = asyncio.gather(*(recorder.record((BOT, u), payload(u)) for u in (4, 5)))
+    second = asyncio.gather(*(recorder.record(key(u), payload(u)) for u in (4, 5)))
     failures = await first
     assert all(isinstance(f, ConnectionResetError) for f in failures)
     assert await second == [New, New]
@@ -144,11 +148,11 @@ async def test_a_cancelled_waiter_does_not_disturb_the_others(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = InboxRecorder(sessions)
-    tasks = [asyncio.create_task(recorder.record((BOT, u), payload(u))) for u in (1, 2, 3)]
+    tasks = [asyncio.create_task(recorder.record(key(u), payload(u))) for u in (1, 2, 3)]
     await asyncio.sleep(0)
     tasks[1].cancel()
     assert await tasks[0] == New and await tasks[2] == New
     with pytest.raises(asyncio.CancelledError):
         await tasks[1]
     # Its row was written all the same: delivered again, it is pending (never handled).
-    assert await recorder.record((BOT, 2), payload(2)) == Pending
+    assert await recorder.record(key(2), payload(2)) == Pending

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -20,7 +20,7 @@ from bot import clock
 from bot.appkeys import FORM, SESSIONMAKER
 from bot.console import present
 from bot.console.auth import current_staff
-from bot.console.filters import describe_filter, filter_query, parse_filter
+from bot.console.filters import describe_filter, filter_params, parse_filter
 from bot.console.sessions import csrf_token
 from bot.exports import rows as layout
 from bot.exports.csvfile import BOM, encode_row
@@ -28,6 +28,8 @@ from bot.exports.employers import HEADERS as EMPLOYER_HEADERS
 from bot.exports.employers import aiter_rows, employer_rows
 from bot.exports.pdf import PdfRecord, render_pdf
 from bot.exports.xlsx import write_xlsx
+from bot.params import path_id
+from bot.reference import reference
 from flows import Form
 from storage import reporting
 from storage.models import Staff
@@ -36,6 +38,7 @@ from storage.repositories.audit import add_event
 
 router = web.RouteTableDef()
 CHUNK = 256 * 1024
+CSV_BATCH = 500
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -125,12 +128,16 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
 
 @router.get("/exports/records.csv", name="console_export_csv")
 async def export_csv(request: web.Request) -> web.StreamResponse:
-    """The same as CSV (UTF-8 with BOM), streamed row by row."""
+    """The same as CSV (UTF-8 with BOM), streamed row by row.
+
+    The first rows are read and encoded before the status line is sent, so what usually
+    fails (the query, a row) fails as an error page; a failure later cuts the connection
+    (see :mod:`bot.streaming`), so no client takes a half file for a whole one.
+    """
     staff = current_staff(request)
     form: Form = request.config_dict[FORM]
     f = parse_filter(request.query, default_status="all")
     await _audit(request, {"format": "csv", "filter": describe_filter(f)})
-    text_cols = layout.text_columns(form)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -138,40 +145,48 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         }
     )
-    await response.prepare(request)
-    await response.write((BOM + encode_row(layout.headers(form))).encode())
-    buffer: list[str] = []
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
-        async for values in _form_rows(db, staff, form, f):
-            buffer.append(encode_row(values, text_cols))
-            if len(buffer) >= 500:
-                await response.write("".join(buffer).encode())
-                buffer = []
-    if buffer:
-        await response.write("".join(buffer).encode())
+        rows = aiter(_form_rows(db, staff, form, f))
+        chunk = (BOM + encode_row(layout.headers(form))).encode() + await _csv_chunk(rows)
+        await response.prepare(request)
+        while chunk:
+            await response.write(chunk)
+            chunk = await _csv_chunk(rows)
     await response.write_eof()
     return response
 
 
-async def _employers(request: web.Request) -> tuple[Staff, list[reporting.EmployerLine]]:
+async def _csv_chunk(rows: AsyncIterator[list[Any]]) -> bytes:
+    """The next :data:`CSV_BATCH` rows as CSV bytes (empty at the end)."""
+    lines: list[str] = []
+    async for values in rows:
+        lines.append(encode_row(values))
+        if len(lines) >= CSV_BATCH:
+            break
+    return "".join(lines).encode()
+
+
+async def _employers(
+    request: web.Request,
+) -> tuple[Staff, reporting.RecordFilter, list[reporting.EmployerLine]]:
     staff = current_staff(request)
     f = parse_filter(request.query, default_status="all")
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         lines = await reporting.uninsuring_employers(db, staff.district_id, f)
-    return staff, lines
+    return staff, f, lines
 
 
 @router.get("/employers", name="console_employers")
 async def employers_page(request: web.Request) -> web.Response:
     """Employers reported as 单位未参保, grouped, with the number of people."""
-    staff, lines = await _employers(request)
+    staff, f, lines = await _employers(request)
     session = await get_session(request)
     context = {
         "staff": staff,
         "csrf": csrf_token(session),
         "rows": employer_rows(lines),
         "total_people": sum(line.people for line in lines),
-        "filter_qs": filter_query(request.query),
+        "filter_qs": urlencode(filter_params(f)),
     }
     return aiohttp_jinja2.render_template("console/employers.html", request, context)
 
@@ -179,8 +194,7 @@ async def employers_page(request: web.Request) -> web.Response:
 @router.get("/exports/employers.xlsx", name="console_export_employers")
 async def export_employers(request: web.Request) -> web.StreamResponse:
     """The employers list as XLSX, for 劳动保障监察."""
-    _, lines = await _employers(request)
-    f = parse_filter(request.query, default_status="all")
+    _, f, lines = await _employers(request)
     await _audit(
         request,
         {"format": "employers.xlsx", "filter": describe_filter(f), "employers": len(lines)},
@@ -197,7 +211,7 @@ async def export_employers(request: web.Request) -> web.StreamResponse:
 async def record_pdf(request: web.Request) -> web.Response:
     """One record as the paper form (PDF)."""
     staff = current_staff(request)
-    record_id = int(request.match_info["record_id"])
+    record_id = path_id(request, "record_id")
     async with request.config_dict[SESSIONMAKER]() as db:
         row = await reporting.record_row(db, staff.district_id, record_id)
     if row is None:
@@ -205,17 +219,18 @@ async def record_pdf(request: web.Request) -> web.Response:
     form = present.form_for(request.config_dict[FORM], row.form_id, row.form_version)
     await _audit(request, {"format": "pdf"}, record_id=record_id)
     footer = (
-        f"记录编号 {row.id} · 第 {row.revision} 版 · "
+        f"记录编号 {reference(row.id)} · 第 {row.revision} 版 · "
         f"{layout.STATUS_TEXT.get(str(row.status), str(row.status))} · "
         f"打印于 {clock.format_time(clock.now())}"
     )
-    item = PdfRecord(row.district, row.street, row.community, row.household, row.answers, footer)
+    answers = layout.with_person(row)
+    item = PdfRecord(row.district, row.street, row.community, row.household, answers, footer)
     body = render_pdf(form, item)
     return web.Response(
         body=body,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="record-{row.id}.pdf"',
+            "Content-Disposition": f'inline; filename="{reference(row.id)}.pdf"',
             "Cache-Control": "no-store",
         },
     )

@@ -4,7 +4,6 @@ and the call list export. Scoped to the staff member's district like every conso
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,9 @@ from bot.console.views.exports import XLSX_TYPE, _send_file, _temp_path
 from bot.console.views.progress import LEVEL_LABELS, resolve_area
 from bot.exports.xlsx import write_xlsx
 from bot.links import known_bot_username, telegram_link, web_link
-from flows import Form
+from bot.params import Query, path_id
+from flows import Form, values
+from flows.values import clean_text
 from storage import people, reporting
 from storage.models import ContactOutcome, Investigator, Invite, Person, Staff
 from storage.person_status import (
@@ -73,18 +74,19 @@ def describe(row: people.PersonRow, reasons: Mapping[str, str]) -> str:
 def parse_person_filter(
     query: Mapping[str, Any], base: people.PersonFilter, reasons: Mapping[str, str]
 ) -> people.PersonFilter:
-    """Narrow ``base`` (the area) by ``status`` and ``outcome``; unknown values are ignored."""
-    status = str(query.get("status", ""))
+    """Narrow ``base`` (the area) by ``status`` and ``outcome`` (400 for a value not offered)."""
+    q = Query(query)
+    allowed = [OPEN, *(str(s) for s in PersonStatus), *(f"{REASON_PREFIX}{c}" for c in reasons)]
+    status = q.choice("status", allowed) or ""
     statuses: tuple[PersonStatus, ...] = ()
     reason = None
     if status == OPEN:
         statuses = tuple(s for s in STATUS_ORDER if s not in DONE)
     elif status in PersonStatus.__members__:
         statuses = (PersonStatus(status),)
-    elif status.startswith(REASON_PREFIX) and status.removeprefix(REASON_PREFIX) in reasons:
+    elif status.startswith(REASON_PREFIX):
         reason = status.removeprefix(REASON_PREFIX)
-    outcome_code = str(query.get("outcome", ""))
-    outcome = ContactOutcome(outcome_code) if outcome_code in ContactOutcome.__members__ else None
+    outcome_code = q.choice("outcome", [str(o) for o in ContactOutcome])
     return people.PersonFilter(
         district_id=base.district_id,
         street_id=base.street_id,
@@ -92,21 +94,13 @@ def parse_person_filter(
         investigator_id=base.investigator_id,
         statuses=statuses,
         reason=reason,
-        outcome=outcome,
+        outcome=ContactOutcome(outcome_code) if outcome_code else None,
     )
-
-
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
 
 
 async def _where(request: web.Request, db: Any, staff: Staff, query: Mapping[str, Any]) -> Any:
     """(title crumbs, area filter, area query) for the list asked for; 404 outside scope."""
-    investigator_id = _int(query.get("investigator"))
+    investigator_id = Query(query).id("investigator")
     if "investigator" in query:
         investigator = await db.get(Investigator, investigator_id) if investigator_id else None
         communities = (
@@ -149,7 +143,7 @@ async def persons_page(request: web.Request) -> web.Response:
     form: Form = request.config_dict[FORM]
     reasons = reason_labels(form)
     query = request.query
-    page = _int(query.get("page")) or 1
+    page = Query(query).page()
     async with request.config_dict[SESSIONMAKER]() as db:
         crumbs, base, level = await _where(request, db, staff, query)
         f = parse_person_filter(query, base, reasons)
@@ -181,10 +175,7 @@ async def persons_page(request: web.Request) -> web.Response:
 
 
 def _person_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["person_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return path_id(request, "person_id")
 
 
 @router.get(r"/persons/{person_id:\d+}", name="console_person")
@@ -233,10 +224,13 @@ async def record_contact(request: web.Request) -> web.Response:
     form = await request.post()
     session = await get_session(request)
     back = request.app.router["console_person"].url_for(person_id=str(person_id))
+    typed = clean_text(str(form.get("contacted_on", ""))).strip()
     try:
-        on = dt.date.fromisoformat(str(form.get("contacted_on", "")))
-    except ValueError:
-        flash(session, "请填写联系日期，格式如 2014-11-20。", "error")
+        if not typed:
+            raise values.Invalid("请填写联系日期，格式如 2014-11-20。")
+        on = values.parse_date(typed)
+    except values.Invalid as exc:
+        flash(session, f"联系日期：{exc.message}", "error")
         raise web.HTTPSeeOther(back) from None
     try:
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
@@ -252,7 +246,7 @@ async def record_contact(request: web.Request) -> web.Response:
                 today=clock.today(),
                 actor=Actor.staff(staff),
                 channel="console",
-                note=str(form.get("note", "")),
+                note=clean_text(str(form.get("note", ""))),
                 staff=staff,
             )
     except StorageError as exc:
@@ -268,10 +262,7 @@ async def household_page(request: web.Request) -> web.Response:
     roster's insured family members to ask about those living elsewhere."""
     staff = current_staff(request)
     reasons = reason_labels(request.config_dict[FORM])
-    try:
-        household_id = int(request.match_info["household_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    household_id = path_id(request, "household_id")
     async with request.config_dict[SESSIONMAKER]() as db:
         house = await people.household_members(db, household_id, scope=staff.district_id)
         if house is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -14,11 +15,13 @@ from bot.console.filters import (
     FILLED_BY_LABELS,
     FLAG_LABELS,
     STATUS_LABELS,
+    filter_params,
     filter_query,
     parse_filter,
 )
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.params import Query, id_value
 from bot.telegram.i18n import gettext as _
 from storage import reporting
 from storage.repositories.accounts import list_investigators
@@ -41,10 +44,7 @@ async def queue_page(request: web.Request) -> web.Response:
     staff = current_staff(request)
     query = request.query
     f = parse_filter(query)
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = Query(query).page()
     async with request.config_dict[SESSIONMAKER]() as db:
         result = await reporting.queue(db, staff.district_id, f, page=page, per_page=PER_PAGE)
         areas = await reporting.area_options(db, staff.district_id)
@@ -63,7 +63,8 @@ async def queue_page(request: web.Request) -> web.Response:
         "status_labels": STATUS_LABELS,
         "filled_by_labels": FILLED_BY_LABELS,
         "flag_labels": FLAG_LABELS,
-        "filter_qs": filter_query(query),
+        # The exports take every record when no status is given; the queue shows 待审核 then.
+        "export_qs": urlencode(filter_params(f)),
         "page_qs": lambda n: filter_query(query, page=n),
     }
     return aiohttp_jinja2.render_template("console/queue.html", request, context)
@@ -85,12 +86,7 @@ async def bulk_confirm(request: web.Request) -> web.Response:
                 db, staff.district_id, f, limit=BULK_LIMIT
             )
         else:
-            ids = []
-            for value in form.getall("ids", []):
-                try:
-                    ids.append(int(str(value)))
-                except ValueError:
-                    continue
+            ids = [id_value(str(value), "ids") for value in form.getall("ids", [])]
         done = await confirm_unflagged(db, ids, staff=staff) if ids else []
     session = await get_session(request)
     skipped = len(ids) - len(done)

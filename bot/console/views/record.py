@@ -16,6 +16,7 @@ from bot.console.correction import CorrectionError, correct_answer, correctable_
 from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.params import path_id
 from bot.telegram.i18n import gettext as _
 from flows import values
 from flows.values import clean_text
@@ -39,10 +40,7 @@ MAX_COMMENT = 500
 
 
 def _record_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["record_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return path_id(request, "record_id")
 
 
 def _version(form: Any) -> int | None:

@@ -45,7 +45,7 @@ async def on_text(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Answer the current question with what was typed."""
     assert message.from_user is not None and message.text is not None

@@ -36,7 +36,7 @@ async def _editable(
     state: FSMContext,
     form: Form,
     bot: Bot,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
 ) -> tuple[Record, Conversation] | None:
     """The active record and its conversation when it may be changed now; otherwise the user
     is told why (no record, or the record as it stands) and ``None`` is returned."""
@@ -67,7 +67,7 @@ async def on_back(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Return to the previous question."""
     opened = await _editable(message, session, state, form, bot, inbox_key)
@@ -92,7 +92,7 @@ async def on_summary(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Every answer so far, each with an edit button."""
     opened = await _editable(message, session, state, form, bot, inbox_key)

@@ -228,7 +228,7 @@ async def open_record(
     )
 
 
-async def commit(session: AsyncSession, inbox_key: tuple[int, int] | None) -> None:
+async def commit(session: AsyncSession, inbox_key: tuple[int, int, int] | None) -> None:
     """Commit the update's changes together with its inbox mark, before anything is sent:
     a crash after this point never applies the same answer twice."""
     if inbox_key is not None:
@@ -240,7 +240,7 @@ async def persist(
     session: AsyncSession,
     record: Record,
     conv: Conversation,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
 ) -> None:
     """Save the conversation after an accepted step and commit (the record's version moves
     on, which makes every button drawn before stale)."""

@@ -54,7 +54,7 @@ async def show_record(
     filler: Filler,
     record: Record,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     *,
     notice: str | None = None,
 ) -> None:
@@ -98,7 +98,7 @@ async def submit(
     filler: Filler,
     record: Record,
     conv: Conversation,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     message_id: int | None,
 ) -> None:
     """Submit the completed form (a new revision), then say so with the reference number and
@@ -133,7 +133,7 @@ async def conflicted(
     filler: Filler,
     record: Record,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
 ) -> None:
     """The record changed elsewhere (the web chat, a reviewer) while this step was made:
     nothing of this step is kept; show the record as it now is."""

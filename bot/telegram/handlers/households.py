@@ -407,7 +407,7 @@ async def on_person(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Start (or resume) collecting one person: 采集状态 first, then the form."""
     filler = await _investigator(session, query.from_user.id, query.from_user.id)
@@ -439,7 +439,7 @@ async def on_member(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """One person of a household, their phone, and recording a contact with them."""
     filler = await _investigator(session, query.from_user.id, query.from_user.id)
@@ -497,7 +497,7 @@ async def on_contact_note(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """The note of the contact whose outcome was just chosen; saves the contact."""
     assert message.from_user is not None and message.text is not None
@@ -544,7 +544,7 @@ async def _save_contact(
     outcome: ContactOutcome,
     note: str | None,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     page: int,
     pressed: int | None,
 ) -> None:
@@ -586,7 +586,7 @@ async def _collect(
     filler: Filler,
     person: Person,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     notice: str | None = None,
 ) -> None:
     opened = await open_record(session, form, filler, person)
@@ -630,7 +630,7 @@ async def on_add_id(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """The new person's 公民身份号码: add them (flagged for staff) and start their form."""
     assert message.from_user is not None and message.text is not None

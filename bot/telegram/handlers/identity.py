@@ -91,7 +91,7 @@ async def on_identity(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Check the typed number; wrong answers count towards the invite's lock."""
     assert message.from_user is not None and message.text is not None
@@ -148,7 +148,7 @@ async def open_for_invite(
     filler: Filler,
     invite: Invite,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
     *,
     verified: bool = False,
 ) -> None:

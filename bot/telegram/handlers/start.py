@@ -41,7 +41,7 @@ async def on_start(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Deep link ``/start CODE`` or a plain ``/start``."""
     assert message.from_user is not None
@@ -95,7 +95,7 @@ async def _bind(
     session: AsyncSession,
     code: str,
     state: FSMContext,
-    inbox_key: tuple[int, int] | None,
+    inbox_key: tuple[int, int, int] | None,
 ) -> None:
     assert message.from_user is not None
     try:

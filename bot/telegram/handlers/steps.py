@@ -40,7 +40,7 @@ async def on_step(
     form: Form,
     state: FSMContext,
     bot: Bot,
-    inbox_key: tuple[int, int] | None = None,
+    inbox_key: tuple[int, int, int] | None = None,
 ) -> None:
     """Apply one button to its record."""
     filler = await identify(session, query.from_user.id, query.from_user.id, state)

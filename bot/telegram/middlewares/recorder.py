@@ -6,7 +6,7 @@ connection checkout, a statement and a commit (on SQLite also a turn at the sing
 per update. Updates arrive in bursts (a getUpdates answer carries up to a hundred; webhook
 calls overlap), so :class:`InboxRecorder` writes them together::
 
-    status = await recorder.record((bot_id, update_id), payload)   # committed on return
+    status = await recorder.record(key, payload)   # committed on return (key: inbox.update_key)
 
 The first record starts a flush; records made while it runs wait for the next one, which
 starts as soon as it is done. There is no timer: a lone update is written at once, and under
@@ -57,7 +57,8 @@ class InboxRecorder:
         self.flushes = 0  # transactions committed (or tried), for tests and diagnostics
 
     async def record(self, key: inbox.Key, payload: dict[str, Any]) -> inbox.InboxStatus:
-        """Record the update ``key`` = (bot id, update id); return once it is committed.
+        """Record the update ``key`` (:func:`~storage.repositories.inbox.update_key`); return
+        once it is committed.
 
         Raises what the flush that carried it raised (the update is then not recorded, or
         not known to be).
@@ -96,9 +97,7 @@ class InboxRecorder:
     async def _write(self, batch: list[_Waiting]) -> dict[inbox.Key, inbox.InboxStatus]:
         self.flushes += 1
         async with self._sessionmaker() as session, session.begin():
-            return await inbox.record_updates(
-                session, [(w.key[0], w.key[1], w.payload) for w in batch]
-            )
+            return await inbox.record_updates(session, [(w.key, w.payload) for w in batch])
 
 
 def _resolve(batch: list[_Waiting], statuses: dict[inbox.Key, inbox.InboxStatus]) -> None:
