@@ -27,7 +27,12 @@ from flows.validators import Invalid
 from flows.validators import id_number as check_id_number
 from storage.models import Invite, RecordStatus
 from storage.repositories import ConflictError, ReadOnlyError, TransitionError
-from storage.repositories.invites import MAX_FAILED_ATTEMPTS, VerifyOutcome, is_code_shaped
+from storage.repositories.invites import (
+    MAX_FAILED_ATTEMPTS,
+    VerifyOutcome,
+    is_code_shaped,
+    is_locked,
+)
 
 RESIDENT_ACTIONS: dict[str, frozenset[str]] = {
     **CONVERSATION_ACTIONS,
@@ -82,7 +87,7 @@ async def _in_transaction(request: web.Request, work: Work) -> web.StreamRespons
 def _identity_view(invite: Invite) -> dict[str, Any]:
     person = invite.person
     who = {"name": mask_name(person.name), "id": mask_id(person.id_number)}
-    if invite.locked_at is not None:
+    if is_locked(invite):
         return {"stage": "locked", "person": who, "message": LOCKED}
     return {
         "stage": "identity",

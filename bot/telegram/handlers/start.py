@@ -25,7 +25,7 @@ from flows import Form, mask_id
 from storage.models import Investigator, Invite
 from storage.repositories.accounts import bind_investigator, looks_like_binding_code
 from storage.repositories.errors import BindingError
-from storage.repositories.invites import resolve_start_code
+from storage.repositories.invites import is_locked, resolve_start_code
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ async def on_start(
         return
     invite = target
     await state.set_state(None)
-    if invite.locked_at is not None:
+    if is_locked(invite):
         await message.answer(
             _("这个登记链接因身份核对错误次数过多已被锁定。请联系所在社区核实身份后解锁。")
         )
