@@ -19,8 +19,6 @@ from bot.console import present
 from bot.console.auth import auth_middleware
 from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
-from bot.console.keys import LIMITER
-from bot.console.ratelimit import LoginLimiter
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
 from bot.console.views.progress import router as progress_router
@@ -40,14 +38,13 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def create_console(app: web.Application, *, limiter: LoginLimiter | None = None) -> web.Application:
+def create_console(app: web.Application) -> web.Application:
     """The console sub-application (settings and database come from ``app``)."""
     from bot.appkeys import SETTINGS
 
     console = web.Application()
     aiohttp_session.setup(console, cookie_storage(app[SETTINGS]))
     console.middlewares.extend([error_middleware, csrf_middleware, auth_middleware])
-    console[LIMITER] = limiter or LoginLimiter()
     env = aiohttp_jinja2.setup(
         console,
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),

@@ -102,13 +102,9 @@ async def forwarded_middleware(request: web.Request, handler: Handler) -> web.St
     if not is_trusted(peer, trusted):
         await _note_ignored(request, peer)
         return await handler(request)
-    changes: dict[str, str] = {}
-    if forwarded_for:
-        changes["remote"] = forwarded_client(peer, forwarded_for, trusted)
-    scheme = forwarded_scheme(forwarded_proto)
-    if scheme is not None:
-        changes["scheme"] = scheme
-    return await handler(request.clone(**changes) if changes else request)
+    remote = forwarded_client(peer, forwarded_for, trusted) if forwarded_for else peer
+    scheme = forwarded_scheme(forwarded_proto) or request.scheme
+    return await handler(request.clone(remote=remote, scheme=scheme))
 
 
 async def _note_ignored(request: web.Request, peer: str) -> None:
