@@ -6,6 +6,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.appkeys import SESSIONMAKER
+from bot.security.proxies import client_address
 from storage.models import ApiToken
 from storage.repositories.accounts import verify_api_token
 
@@ -37,7 +38,7 @@ async def bearer_middleware(request: web.Request, handler: Handler) -> web.Strea
         if scheme.lower() != "bearer" or not secret.strip():
             return error(401, "unauthorized", "缺少访问令牌（Authorization: Bearer …）")
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
-            token = await verify_api_token(db, secret.strip())
+            token = await verify_api_token(db, secret.strip(), address=client_address(request))
         if token is None:
             return error(401, "unauthorized", "访问令牌无效或已吊销")
         request[TOKEN_KEY] = token

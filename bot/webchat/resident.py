@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.security.proxies import client_address
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
 from bot.webchat.errors import ApiError, bad_request, out_of_order
@@ -163,7 +164,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
         except Invalid as exc:
             # A number that cannot be anyone's is a typo, not a guess: it does not count.
             raise ApiError(422, exc.message, view=_identity_view(invite)) from None
-        result = await store.prove_identity(session, invite, typed)
+        result = await store.prove_identity(session, invite, typed, address=client_address(request))
         if result.outcome == VerifyOutcome.locked:
             return web.json_response({"error": LOCKED, "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:

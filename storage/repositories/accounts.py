@@ -30,6 +30,8 @@ MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 # Refresh ``last_used_at`` at most this often, so API reads do not become writes.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+# How many client addresses of a token are remembered (older ones are forgotten).
+MAX_TOKEN_ADDRESSES = 20
 
 _hasher = PasswordHasher()
 # Verifying against this when the username is unknown keeps the answer time the same,
@@ -406,8 +408,13 @@ async def create_api_token(
     return token, secret
 
 
-async def verify_api_token(session: AsyncSession, secret: str) -> ApiToken | None:
-    """The live token matching ``secret``, or None; refreshes ``last_used_at`` now and then."""
+async def verify_api_token(
+    session: AsyncSession, secret: str, *, address: str | None = None
+) -> ApiToken | None:
+    """The live token matching ``secret``, or None; refreshes ``last_used_at`` now and then.
+
+    With ``address`` (the client's), a token used from an address it was not used from before
+    is audited (``api_token_new_address``): a leaked token shows up where it is used."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
@@ -416,7 +423,17 @@ async def verify_api_token(session: AsyncSession, secret: str) -> ApiToken | Non
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now
-        await session.flush()
+    known = [str(a) for a in token.known_addresses or []]
+    if address is not None and address not in known:
+        token.known_addresses = [*known, address][-MAX_TOKEN_ADDRESSES:]
+        add_event(
+            session,
+            Actor("api", str(token.id), f"API 令牌 {token.name}"),
+            "api_token_new_address",
+            channel="api",
+            details={"token_id": token.id, "name": token.name, "ip": address, "known": known},
+        )
+    await session.flush()
     return token
 
 
