@@ -17,6 +17,62 @@ _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])
 _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 
 
+# 复姓: surnames of two characters (the common ones); any other name's surname is its first.
+COMPOUND_SURNAMES = frozenset(
+    (
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "百里",
+        "呼延",
+        "淳于",
+        "太史",
+        "申屠",
+        "公冶",
+        "澹台",
+        "闻人",
+        "万俟",
+        "赫连",
+        "钟离",
+        "宗政",
+        "濮阳",
+        "单于",
+        "第五",
+    )
+)
+
+
+def surname_of(name: str | None) -> str:
+    """``张三丰`` → ``张``, ``欧阳修`` → ``欧阳``."""
+    name = (name or "").strip()
+    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2]
+    return name[:1]
+
+
+def before_identity(name: str | None, community: str | None) -> dict[str, str]:
+    """What a link shows before its identity check, on every channel: enough for the person to
+    know it is theirs (the surname and the community), nothing of the number, which would
+    narrow a guess (its last digit is the check digit), nor the given name."""
+    return {"surname": surname_of(name), "community": (community or "").strip()}
+
+
 def mask_id(id_number: str | None) -> str:
     """``320508199001011234`` → ``3205**********1234`` (first 4 and last 4 kept)."""
     if not id_number:

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.privacy import before_identity
 from bot.security.proxies import client_address
 from bot.webchat import cookies, store
 from bot.webchat.actions import CONVERSATION_ACTIONS, apply_action
@@ -87,7 +88,7 @@ async def _in_transaction(request: web.Request, work: Work) -> web.StreamRespons
 
 def _identity_view(invite: Invite) -> dict[str, Any]:
     person = invite.person
-    who = {"name": mask_name(person.name), "id": mask_id(person.id_number)}
+    who = before_identity(person.name, person.community.name)
     if is_locked(invite):
         return {"stage": "locked", "person": who, "message": LOCKED}
     return {

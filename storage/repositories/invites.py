@@ -66,12 +66,14 @@ async def ensure_invites(
 
 
 async def find_invite(session: AsyncSession, code: str) -> Invite | None:
-    """The invite with that code (its person loaded), or None."""
+    """The invite with that code (its person and the person's community loaded), or None."""
     code = code.strip()
     if not is_code_shaped(code):
         return None
     return await session.scalar(
-        select(Invite).where(Invite.code == code).options(joinedload(Invite.person))
+        select(Invite)
+        .where(Invite.code == code)
+        .options(joinedload(Invite.person).joinedload(Person.community))
     )
 
 

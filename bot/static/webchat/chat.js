@@ -340,7 +340,7 @@
 
     if (stage === "identity") {
       if (firstDraw) {
-        bubble("bot", "您好！这里是苏州市全民参保登记。本次登记对象：" + v.person.name + "（" + v.person.id + "）。");
+        bubble("bot", "您好！这里是苏州市全民参保登记。本次登记对象：" + v.person.surname + "某（" + v.person.community + "）。");
       }
       bubble("bot question", "请输入登记对象的18位公民身份号码，核对身份后开始填写。", el("div", "hint", "还可以尝试 " + v.attempts_left + " 次"));
       setControls([], {

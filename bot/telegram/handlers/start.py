@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.privacy import before_identity
 from bot.telegram.handlers.context import (
     INVITE,
     Stage,
@@ -21,7 +22,7 @@ from bot.telegram.handlers.flow import show_record
 from bot.telegram.handlers.help import help_text
 from bot.telegram.handlers.identity import open_for_invite
 from bot.telegram.i18n import gettext as _
-from flows import Form, mask_id
+from flows import Form
 from storage.models import Investigator, Invite
 from storage.repositories.accounts import bind_investigator, looks_like_binding_code
 from storage.repositories.errors import BindingError
@@ -79,12 +80,13 @@ async def on_start(
         return
     await state.set_state(Stage.identity)
     await state.update_data({INVITE: invite.id})
-    person = invite.person
+    # Before the identity check only the surname and the community (bot.privacy).
+    hint = before_identity(invite.person.name, invite.person.community.name)
     await message.answer(
         _(
-            "您好！这是 {name}（公民身份号码 {masked}）的全民参保登记。\n"
-            "为确认身份，请输入{name}的18位公民身份号码。"
-        ).format(name=person.name, masked=mask_id(person.id_number))
+            "您好！这是{community}{surname}某的全民参保登记。\n"
+            "为确认身份，请输入登记对象的18位公民身份号码。"
+        ).format(**hint)
     )
 
 
