@@ -69,8 +69,13 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Access lines would carry web chat links, and with them invite codes.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Access lines would carry web chat links, and with them invite codes: only when debugging
+    # (ID and mobile numbers are masked in them as everywhere).
+    if level != "DEBUG":
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    else:
+        # SQL statements with their parameters (SQLAlchemy keeps its loggers at WARNING).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     install_log_masking()
 
 
