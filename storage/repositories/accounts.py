@@ -366,6 +366,11 @@ async def deactivate_staff(session: AsyncSession, staff: Staff, *, actor: Actor)
     return ended
 
 
+async def staff_by_username(session: AsyncSession, username: str) -> Staff | None:
+    """The staff account with that username."""
+    return await session.scalar(select(Staff).where(Staff.username == username))
+
+
 async def get_staff(session: AsyncSession, staff_id: int) -> Staff | None:
     """The staff member with that id."""
     return await session.get(Staff, staff_id)
