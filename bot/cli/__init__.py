@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.roster",
     "bot.cli.accounts",
+    "bot.cli.security",
     "bot.cli.run",
     "bot.cli.demo",
 )

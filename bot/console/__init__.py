@@ -21,6 +21,7 @@ from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
+from bot.console.views.invites import router as invites_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
@@ -60,7 +61,14 @@ def create_console(app: web.Application) -> web.Application:
     env.filters.update(filters)
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["reference"] = reference
-    for router in (auth_router, queue_router, record_router, progress_router, exports_router):
+    for router in (
+        auth_router,
+        queue_router,
+        record_router,
+        progress_router,
+        exports_router,
+        invites_router,
+    ):
         console.router.add_routes(router)
     console.router.add_static("/static/", STATIC, name="console_static")
     return console

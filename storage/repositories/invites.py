@@ -215,6 +215,29 @@ async def unlock_invite(
     )
 
 
+async def locked_invites(
+    session: AsyncSession, *, district_id: int | None = None, limit: int = 500
+) -> Sequence[Invite]:
+    """Locked invites (persons and their communities, streets and districts loaded), most
+    recently locked first; ``district_id`` scopes them to a district."""
+    stmt = (
+        select(Invite)
+        .join(Person, Invite.person_id == Person.id)
+        .where((Invite.locked_at.is_not(None)) | (Invite.failed_attempts >= MAX_FAILED_ATTEMPTS))
+        .options(
+            joinedload(Invite.person)
+            .joinedload(Person.community)
+            .joinedload(Community.street)
+            .joinedload(Street.district)
+        )
+        .order_by(Invite.locked_at.desc(), Invite.id)
+        .limit(limit)
+    )
+    if district_id is not None:
+        stmt = stmt.where(Person.district_id == district_id)
+    return (await session.scalars(stmt)).all()
+
+
 async def invites_for_export(
     session: AsyncSession,
     *,
