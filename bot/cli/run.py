@@ -117,6 +117,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
             await service.stop()
             raise
         freeze_startup_objects()
+        _warn_weak_points(settings)
         logger.info(
             "running (telegram: %s, database: %s); stop with Ctrl-C or SIGTERM",
             service.mode,
@@ -128,6 +129,15 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
     finally:
         await engine.dispose()
         await chat_engine.dispose()
+
+
+def _warn_weak_points(settings: Settings) -> None:
+    """Say at start what ``canbao security check`` would call serious in the settings."""
+    from bot.security.check import check_settings
+
+    for finding in check_settings(settings):
+        if finding.serious:
+            logger.warning("security: %s → %s", finding.what, finding.fix)
 
 
 def freeze_startup_objects() -> None:
