@@ -110,7 +110,19 @@ async def take_try(session: AsyncSession, username: str, address: str) -> Taken:
     checked); raises :class:`Throttled` when a key has none left."""
     now = utcnow()
     counts = {kind: await _take(session, kind, key, now) for kind, key in _keys(username, address)}
-    await session.execute(delete(LoginLimit).where(LoginLimit.window_start < now - FORGET_AFTER))
+    # Forget quiet keys; rows another sign-in holds are left for next time (no waiting, so
+    # no deadlock with it).
+    stale = (
+        select(LoginLimit.key)
+        .where(LoginLimit.window_start < now - FORGET_AFTER)
+        .limit(1000)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(
+        delete(LoginLimit)
+        .where(LoginLimit.key.in_(stale.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
     return Taken(counts)
 
 
