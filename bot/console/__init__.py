@@ -1,7 +1,8 @@
 """The staff console: review, progress and exports, served at ``/console/``.
 
-``setup(app)`` mounts a sub-application with its own middlewares (encrypted cookie session,
-error pages, CSRF, sign-in) so the rest of the server (Telegram webhook, API) is untouched.
+``setup(app)`` mounts a sub-application with its own middlewares (encrypted cookie carrying a
+server-side sign-in, error pages, CSRF, sign-in check) so the rest of the server (Telegram
+webhook, API) is untouched.
 Every page and export is scoped on the server to the staff member's district.
 """
 
