@@ -2,7 +2,8 @@
 
 Everything is made up (``bot.synthetic``: valid but random ID numbers) and loading is
 idempotent: the same people every run, accounts created once. The staff password is generated
-on the first run and kept in ``<data dir>/demo-login.json`` so later runs print the same one.
+on the first run and kept in ``<data dir>/demo-login.json`` (with the investigator's binding
+code) so later runs print the same ones.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.roster.reader import RawTable
 from bot.roster.validate import check_table
 from bot.settings import Settings
@@ -33,9 +35,11 @@ from storage.models import (
     StaffRole,
     Street,
 )
+from storage.people import reach
 from storage.repositories import accounts, invites
 from storage.repositories.actors import Actor
 from storage.repositories.roster import import_roster
+from storage.types import utcnow
 
 DEMO_SEED = 2014
 # People are generated as of this fixed day, so every run (on any day) makes the same people.
@@ -77,12 +81,17 @@ class DemoReport:
     binding_code: str | None = None
     investigator_bound: bool = False
     residents: list[DemoResident] = field(default_factory=list)
+    # Who on the roster nobody has reached yet (未联系), and a community to list them.
+    not_contacted: int = 0
+    target: int = 0
+    community_id: int | None = None
+    community_path: str = ""
 
 
 def demo_settings(settings: Settings, today: dt.date | None = None) -> Settings:
     """``settings`` with the survey window around ``today``, so deadlines in the console and
     reminders read like a survey in progress."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return settings.model_copy(
         update={
             "survey_start": today - dt.timedelta(days=14),
@@ -113,21 +122,24 @@ def _login_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / LOGIN_FILE
 
 
-def _saved_password(settings: Settings) -> str | None:
+def _saved(settings: Settings) -> dict[str, str]:
+    """What earlier runs kept: the staff password and the investigator's binding code."""
     try:
         data = json.loads(_login_file(settings).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    password = data.get("password") if isinstance(data, dict) else None
-    return password if isinstance(password, str) and password else None
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v}
 
 
-def _save_password(settings: Settings, password: str) -> None:
+def _save(settings: Settings, **values: str) -> None:
     path = _login_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"username": STAFF_USERNAME, **_saved(settings), **values}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"username": STAFF_USERNAME, "password": password}, handle)
+        json.dump(data, handle)
 
 
 async def _staff(session: AsyncSession, settings: Settings) -> str:
@@ -137,7 +149,7 @@ async def _staff(session: AsyncSession, settings: Settings) -> str:
     with ``canbao staff add``): the demo must work with what it prints, every run. That makes
     it an account whose password is known, which ``canbao security check`` reports.
     """
-    saved = _saved_password(settings)
+    saved = _saved(settings).get("password")
     staff = await session.scalar(select(Staff).where(Staff.username == STAFF_USERNAME))
     if staff is not None and saved is not None:
         return saved if accounts.password_matches(staff, saved) else ""
@@ -154,7 +166,7 @@ async def _staff(session: AsyncSession, settings: Settings) -> str:
         )
     else:
         await accounts.set_staff_password(session, staff, password, actor=ACTOR)
-    _save_password(settings, password)
+    _save(settings, password=password)
     return password
 
 
@@ -173,7 +185,7 @@ async def _communities(session: AsyncSession) -> list[Community]:
 
 
 async def _investigator(
-    session: AsyncSession, communities: list[Community]
+    session: AsyncSession, settings: Settings, communities: list[Community]
 ) -> tuple[str | None, bool]:
     existing = await session.scalar(
         select(Investigator).where(
@@ -184,11 +196,23 @@ async def _investigator(
         _investigator_row, code = await accounts.create_investigator(
             session, INVESTIGATOR_NAME, communities, actor=ACTOR
         )
+        _save(settings, binding_code=code)
         return code, False
     if existing.telegram_user_id is not None:
         return None, True
-    # The code is kept only as a hash: a fresh one is the only one that can be printed.
-    return await accounts.reissue_binding_code(session, existing, actor=ACTOR), False
+    # The store keeps only the code's hash; the demo keeps the code itself next to its
+    # password, so a second run prints the same code instead of replacing it.
+    saved = _saved(settings).get("binding_code")
+    expires = existing.binding_code_expires_at
+    if (
+        saved is not None
+        and existing.binding_code_hash == accounts.sha256_hex(saved)
+        and (expires is None or expires > utcnow())
+    ):
+        return saved, False
+    code = await accounts.reissue_binding_code(session, existing, actor=ACTOR)
+    _save(settings, binding_code=code)
+    return code, False
 
 
 def _age(id_number: str, today: dt.date) -> int:
@@ -252,7 +276,7 @@ async def load_demo(
     today: dt.date | None = None,
 ) -> DemoReport:
     """Load (or find) the demo roster, invites and accounts in one transaction."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     checked = check_table(demo_table(people), today=today)
     if not checked.ok:  # the generator makes valid rows; a problem here is a bug
         raise RuntimeError(f"demo roster has problems: {checked.problems[:3]}")
@@ -265,7 +289,13 @@ async def load_demo(
         report.communities = len(communities)
         report.staff_password = await _staff(session, settings)
         report.binding_code, report.investigator_bound = await _investigator(
-            session, communities[:3]
+            session, settings, communities[:3]
         )
         report.residents = await _residents(session, today)
+        total, _districts = await reach(session, None)
+        report.not_contacted, report.target = total.not_contacted, total.target
+        if communities:
+            first = communities[0]
+            report.community_id = first.id
+            report.community_path = "/".join(DEMO_COMMUNITIES[0])
     return report

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+from flows.loader import DEFAULT_FORM
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -32,7 +32,8 @@ class Settings(BaseSettings):
 
     # Telegram
     bot_token: SecretStr | None = None
-    bot_username: str = "canbao_bot"
+    # Only where Telegram cannot say it: links use getMe's username (bot/telegram/username.py).
+    bot_username: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     webhook_url: str | None = None
     webhook_path: str = "/telegram/webhook"
@@ -51,8 +52,8 @@ class Settings(BaseSettings):
     console_idle_minutes: float = Field(default=30.0, gt=0)
     console_session_hours: float = Field(default=8.0, gt=0)
 
-    # The form
-    form_file: Path = CONFIG_DIR / "forms" / "suzhou-2014.yaml"
+    # The form (default: the one shipped with the package, see flows.loader)
+    form_file: Path = DEFAULT_FORM
 
     # The survey's clock (bot/clock.py): every date and time it records or shows
     timezone: str = "Asia/Shanghai"

@@ -66,15 +66,18 @@ def part_allows_text(part: str, value: dict[str, Any] | None, rules: AddressRule
     return not (part == "district" and is_local(value or {}, rules))
 
 
-def part_hint(part: str, value: dict[str, Any] | None, rules: AddressRules) -> str:
-    """Extra guidance that depends on the answers so far (说明4)."""
+def part_hint(
+    part: str, value: dict[str, Any] | None, rules: AddressRules, subject: str = "地址"
+) -> str:
+    """Extra guidance that depends on the answers so far (说明4); ``subject`` names the
+    address asked (常住地, 工作或学习单位地址, 参保地)."""
     value = value or {}
     if part == "province":
         return "港澳台请选择对应地区；在国外请直接输入国家名称（如：日本）。"
     if part != "province" and value.get("province") and not is_mainland(value):
-        return "常住地在港澳台或国外时，本项可以跳过。"
+        return f"{subject}在港澳台或国外时，本项可以跳过。"
     if part == "district" and is_local(value, rules):
-        return "常住地在苏州市的，必须选择所在区（县）。"
+        return f"{subject}在苏州市的，必须选择所在区（县）。"
     return ""
 
 

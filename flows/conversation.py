@@ -25,6 +25,8 @@ from flows.scope import AnswerScope, derived_values
 from flows.validators import Invalid, mask_id, mask_mobile
 
 MODES = ("resident", "investigator")
+# Kept in the state: the return (its marker) already reopened for changes.
+REOPENED_KEY = "reopened_after"
 _DERIVED_LABELS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
 # The machine is shared by every conversation of a form version; transitions does not promise
 # that firing events on one machine from several threads at once is safe.
@@ -130,6 +132,7 @@ class Conversation:
             "revisit": False,
             "reask": [],
             "selection": None,
+            "reopen": None,
         }
         conversation = cls(form, state)
         reopen = context.get("reopen")
@@ -282,9 +285,8 @@ class Conversation:
     # ------------------------------------------------------------------ moving
 
     def back(self) -> Prompt | None:
-        """Return to the previously *asked* question (or the review)."""
-        if self.complete:
-            return None
+        """Return to the previously *asked* question (or the review); from the completed form,
+        to the last confirmation question."""
         history: list[str] = self._s["history"]
         while history:
             state = history.pop()
@@ -296,13 +298,15 @@ class Conversation:
         return self.prompt
 
     def edit(self, name: str) -> Prompt:
-        """Jump to a question (``name`` or ``name.part``) from the summary; after it the
-        conversation asks whatever became required and returns to the review."""
-        if self.complete:
-            raise EngineError("the form is complete; reopen it first")
+        """Jump to a question (``name`` or ``name.part``) from the summary (or from the completed
+        form, whose confirmation is then asked again); after it the conversation asks whatever
+        became required and returns to the review. Raises :class:`EngineError` for a question
+        that is not editable (see :meth:`editable`)."""
         field_name, part = _split(name)
         if not self.form.has_field(field_name) or self.form.field(field_name).stage != "main":
             raise EngineError(f"no question {name!r} to edit")
+        if not self.editable(field_name):
+            raise EngineError(f"question {name!r} was not marked for change")
         field = self.form.field(field_name)
         states = list(field.states)
         if part is not None:
@@ -311,6 +315,10 @@ class Conversation:
             states = states[states.index(name) :]
         if not self._state_relevant(states[0]):
             raise EngineError(f"question {name!r} does not apply to this person")
+        if self.complete:
+            # A changed answer needs the acknowledgement again; back from here is the review.
+            self._clear_acknowledgements()
+            self._move(REVIEW)
         self._s["history"].append(self.position)
         self._s["revisit"] = True
         self._s["reask"] = list(dict.fromkeys([*self._s["reask"], *states]))
@@ -327,6 +335,14 @@ class Conversation:
         if missing:
             labels = "、".join(self._label(n) for n in missing)
             return Rejected(f"还有必填项没有填写：{labels}。请补充后再确认。", None)
+        awaiting = self.awaiting_reanswer()
+        if awaiting:
+            labels = "、".join(self._label(n) for n in awaiting)
+            return Rejected(
+                f"退回时需要修改的项目还没有重新回答：{labels}。"
+                "请点该项的“修改”，改正或确认原来的内容。",
+                None,
+            )
         open_warnings = [w for w in self.warnings() if w.code not in self._s["confirmed_warnings"]]
         if open_warnings:
             text = "；".join(w.message for w in open_warnings)
@@ -338,13 +354,33 @@ class Conversation:
 
     def reopen(self, fields: list[str] | None = None) -> Prompt | None:
         """Open a returned record again: only ``fields`` are asked again (or the review is shown
-        when ``None``); after them the conversation returns to the review."""
-        names = list(fields or [])
+        when ``None``); after them the conversation returns to the review.
+
+        With ``fields``, each of them must be answered again before the review can be left (a
+        kept value is an explicit answer, see :meth:`unchanged_after_reopen`), and only they
+        (and questions a changed answer opens) can be edited from the summary.
+        """
+        names = list(dict.fromkeys(fields or []))
         states: list[str] = []
         for name in names:
             if not self.form.has_field(name) or self.form.field(name).stage != "main":
                 raise EngineError(f"no question {name!r} to reopen")
             states.extend(s for s in self.form.field(name).states if self._state_relevant(s))
+        answers = self._s["answers"]
+        marked = [n for n in names if any(s.partition(".")[0] == n for s in states)]
+        others = [
+            f.name for f in self.form.main_fields if f.name in answers and f.name not in marked
+        ]
+        self._s["reopen"] = (
+            {
+                "fields": marked,
+                "pending": list(states),
+                "before": {n: _copy_plain(answers.get(n)) for n in marked},
+                "locked": others,
+            }
+            if marked
+            else None
+        )
         self._clear_acknowledgements()
         self._s["revisit"] = True
         self._s["history"] = [REVIEW] if states else []
@@ -352,6 +388,59 @@ class Conversation:
         order = list(self.form.states)
         self._move(min(states, key=order.index) if states else REVIEW)
         return self.prompt
+
+    # ------------------------------------------------------------------ a returned record
+
+    @property
+    def reopened(self) -> list[str]:
+        """The questions marked for change when the record was reopened (empty: none marked)."""
+        reopen = self._s.get("reopen")
+        return list(reopen["fields"]) if reopen else []
+
+    def needs_reopen(self, marker: str) -> bool:
+        """Whether the completed form of a record returned by staff still has to be opened for
+        changes: ``marker`` names the return (e.g. the time of the submission returned), and a
+        record is reopened once per return, not again once completed anew."""
+        return self.complete and self._s.get(REOPENED_KEY) != marker
+
+    def reopen_returned(self, fields: list[str], marker: str) -> bool:
+        """Reopen a returned record (see :meth:`needs_reopen`) with the marked ``fields`` this
+        form has (the review when none): the rule every channel applies. Returns whether it
+        was reopened now."""
+        if not self.needs_reopen(marker):
+            return False
+        names = [n for n in fields if self.form.has_field(n) and self.form.field(n).stage == "main"]
+        self.reopen(names or None)
+        self._s[REOPENED_KEY] = marker
+        return True
+
+    def editable(self, name: str) -> bool:
+        """Whether the summary offers to edit question ``name``: every question, except that a
+        record reopened with marked questions offers only those and the ones it did not have."""
+        reopen = self._s.get("reopen")
+        return not reopen or name not in reopen["locked"]
+
+    def awaiting_reanswer(self) -> list[str]:
+        """Marked questions of a reopened record not answered again yet (in form order)."""
+        reopen = self._s.get("reopen")
+        if not reopen:
+            return []
+        waiting = {s.partition(".")[0] for s in reopen["pending"]}
+        return [n for n in reopen["fields"] if n in waiting]
+
+    def unchanged_after_reopen(self) -> list[str]:
+        """Marked questions answered again with the value they had: kept on purpose, which the
+        reviewer is shown."""
+        reopen = self._s.get("reopen")
+        if not reopen:
+            return []
+        waiting = set(self.awaiting_reanswer())
+        answers = self._s["answers"]
+        return [
+            n
+            for n in reopen["fields"]
+            if n not in waiting and n in answers and answers[n] == reopen["before"].get(n)
+        ]
 
     # ------------------------------------------------------------------ review
 
@@ -370,7 +459,8 @@ class Conversation:
                 masked = mask_id(str(value))
             elif value is not None and field.type == "mobile":
                 masked = mask_mobile(str(value))
-            items.append(SummaryItem(field.name, field.label, display, True, masked))
+            editable = self.editable(field.name)
+            items.append(SummaryItem(field.name, field.label, display, editable, masked))
             if field.name == self.form.derive_from:
                 for key in DERIVED:
                     if key in derived:
@@ -496,6 +586,26 @@ class Conversation:
             known = now.relevant[field.name] = all(map(now.holds, field.relevant))
         return known
 
+    def _remaining(self, current: Field) -> int:
+        """The questions still ahead, the current one included, as the answers stand now
+        (a branch opened by a later answer adds to it then)."""
+        answers = self._s["answers"]
+        again = {s.partition(".")[0] for s in self._s["reask"]} if self._s["revisit"] else set()
+        final = [f.name for f in self.form.final_fields]
+        after = final.index(current.name) if current.name in final else 0
+        count = 0
+        for field in self.form.fields:
+            if field.type == "note" or not self._field_relevant(field):
+                continue
+            if field.stage == "final":
+                # The confirmation is asked anew after every review.
+                count += final.index(field.name) >= after
+            elif current.stage == "main" and (
+                field.name == current.name or field.name not in answers or field.name in again
+            ):
+                count += 1
+        return count
+
     def _steps(self) -> tuple[str, ...]:
         """The questions counted in "第 n/m 题": relevant ones that are not notes."""
         now = self._now
@@ -527,7 +637,11 @@ class Conversation:
     def _state_pending(self, state: str) -> bool:
         if not self._s["revisit"]:
             return True
-        return state in self._s["reask"] or not self._state_answered(state)
+        if state in self._s["reask"] or not self._state_answered(state):
+            return True
+        # A marked question of a reopened record not answered again yet is asked next.
+        reopen = self._s.get("reopen")
+        return reopen is not None and state in reopen["pending"]
 
     def _required(self, state: str) -> bool:
         now = self._now
@@ -593,6 +707,9 @@ class Conversation:
     def _store_and_advance(self, state: str, value: Any) -> Accepted:
         self._store(state, value)
         self._s["reask"] = [s for s in self._s["reask"] if s != state]
+        reopen = self._s.get("reopen")
+        if reopen and state in reopen["pending"]:
+            reopen["pending"] = [s for s in reopen["pending"] if s != state]
         self._drop_irrelevant()
         self._s["history"].append(state)
         target = self._fire("next", state)
@@ -637,6 +754,10 @@ class Conversation:
                     self._drop_answer(field.name)
                     changed = True
         self._s["reask"] = [s for s in self._s["reask"] if self._state_relevant(s)]
+        reopen = self._s.get("reopen")
+        if reopen:
+            # A marked question a changed answer made irrelevant has nothing left to answer.
+            reopen["pending"] = [s for s in reopen["pending"] if self._state_relevant(s)]
 
     def _adopt_prefill(self) -> None:
         """Take prefilled values as answers, in form order, where they are valid and apply."""
@@ -723,8 +844,10 @@ class Conversation:
         step = steps.index(field.name) + 1 if field.name in steps else 0
         if part is not None:
             spec = field.part(part)
-            hint = " ".join(
-                h for h in (spec.hint, addr.part_hint(part, so_far, self.form.address)) if h
+            hint = "\n".join(
+                h
+                for h in (spec.hint, addr.part_hint(part, so_far, self.form.address, field.label))
+                if h
             )
             return Prompt(
                 name=field.name,
@@ -739,6 +862,7 @@ class Conversation:
                 step=step,
                 total=len(steps),
                 prefilled=prefilled,
+                remaining=self._remaining(field),
             )
         choices: list[Choice] = list(field.choices)
         if field.type == "confirm":
@@ -758,6 +882,7 @@ class Conversation:
             step=step,
             total=len(steps),
             prefilled=prefilled,
+            remaining=self._remaining(field),
         )
 
     def _label(self, name: str) -> str:

@@ -62,7 +62,7 @@ def read_answer(
     if kind == "confirm":
         if raw.casefold() in YES_WORDS:
             return True
-        raise Invalid(f"请回复“确认”表示：{question.label}")
+        raise Invalid(f"这一项请点“确认”（或回答“确认”）：{question.label}")
     return _text(question, raw)
 
 

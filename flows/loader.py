@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,10 @@ from flows.model import (
     PolicyNote,
 )
 
-DEFAULT_FORM = Path(__file__).resolve().parents[1] / "config" / "forms" / "suzhou-2014.yaml"
+# The shipped forms are package data of flows (flows/forms links to config/forms in the
+# source tree), so an installed wheel finds them as a checkout does.
+FORMS_DIR = Path(str(resources.files("flows") / "forms")).resolve()
+DEFAULT_FORM = FORMS_DIR / "suzhou-2014.yaml"
 META_COLUMNS = {"community_worker": "社区经办人", "collection_date": "采集日期"}
 DERIVED_HEADERS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
 _TOP_KEYS = {"form", "address", "questions", "confirmation", "choices", "checks", "notes", "export"}
@@ -74,14 +78,15 @@ def load_form(path: str | Path) -> Form:
 
 
 def load_default_form() -> Form:
-    """The 苏州市区全民社会保险登记信息采集表 shipped in ``config/forms/suzhou-2014.yaml``."""
+    """The 苏州市区全民社会保险登记信息采集表 shipped in ``config/forms/suzhou-2014.yaml``
+    (package data ``flows/forms`` once installed)."""
     return load_form(DEFAULT_FORM)
 
 
 def find_form(form_id: str, version: int, directory: str | Path | None = None) -> Form:
     """The form with this id and version among the files of ``config/forms`` (or ``directory``),
     so a stored conversation finishes on the version it was started with."""
-    folder = Path(directory) if directory is not None else DEFAULT_FORM.parent
+    folder = Path(directory) if directory is not None else FORMS_DIR
     for candidate in sorted(folder.glob("*.y*ml")):
         form = load_form(candidate)
         if form.id == form_id and form.version == version:

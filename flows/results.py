@@ -14,6 +14,9 @@ class Prompt:
     ``kind`` is one of ``text, id_number, mobile, select_one, select_multiple, address_part,
     note, confirm``. ``current`` is the value to confirm (an earlier answer, a roster prefill or
     a default) as display text; ``prefilled`` says it came from the roster or a default.
+    ``step``/``total`` number the question among those that apply now; ``remaining`` counts the
+    questions still ahead (this one included) as the answers stand now, which is what a
+    progress line should say: the total grows as answers open branches.
     """
 
     name: str
@@ -29,6 +32,7 @@ class Prompt:
     step: int = 0
     total: int = 0
     prefilled: bool = False
+    remaining: int = 0
 
     @property
     def state(self) -> str:

@@ -66,14 +66,14 @@ class Base(DeclarativeBase):
     }
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
     # Stored as plain strings (no native ENUM type) so SQLite and PostgreSQL agree and a new value
     # never needs an ALTER TYPE.
     return Enum(
         cls,
         native_enum=False,
         create_constraint=False,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -100,6 +100,21 @@ class Channel(enum.StrEnum):
 
     telegram = "telegram"
     web = "web"
+
+
+class ContactOutcome(enum.StrEnum):
+    """How an attempt to reach a roster person ended (the contact log's 联系结果).
+
+    ``invited`` is written by the system when an invite goes out (the call list / invite
+    export); the others are what a caller or a visiting investigator records.
+    """
+
+    notified = "notified"
+    no_answer = "no_answer"
+    wrong_number = "wrong_number"
+    refused = "refused"
+    insured_elsewhere = "insured_elsewhere"
+    invited = "invited"
 
 
 class StaffRole(enum.StrEnum):
@@ -181,6 +196,9 @@ class Household(Base):
 class Person(TimestampMixin, Base):
     """A target person: one roster row, or someone an investigator added (``on_roster`` False).
 
+    Their status on the way to a confirmed form is derived, never stored: see
+    :mod:`storage.person_status`.
+
     ``insured_members`` is the household's already-insured family members as given on the
     roster, a list of ``{"姓名", "关系", "联系电话"}``; when the roster's text could not be
     parsed it is kept verbatim in ``insured_members_raw``. ``extra`` keeps the roster's extra
@@ -204,6 +222,10 @@ class Person(TimestampMixin, Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     on_roster: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by_investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"))
+    # The newest entry of the contact log (kept by storage.repositories.contacts, the only
+    # writer), so a person's status is read without touching the log.
+    last_contact_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_contact_outcome: Mapped[ContactOutcome | None] = mapped_column(_enum(ContactOutcome, 20))
 
     household: Mapped[Household] = relationship()
     community: Mapped[Community] = relationship()
@@ -445,6 +467,32 @@ class AuditEvent(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Contact(Base):
+    """One attempt to reach a person (电话联系、上门): when, by whom, how it ended, a note.
+
+    ``contacted_on`` is the survey day the contact happened (Beijing time); ``channel`` is
+    where it was recorded: ``console``, ``telegram``, ``import`` (a file) or ``invite`` (an
+    invite sent with the call list). Written only by :mod:`storage.repositories.contacts`,
+    which also keeps the person's ``last_contact_*`` columns and the audit log.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_person_id_contacted_on", "person_id", "contacted_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    contacted_on: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[ContactOutcome] = mapped_column(_enum(ContactOutcome, 20))
+    note: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_label: Mapped[str] = mapped_column(String(128))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ------------------------------------------------------------------------------ outbox / inbox

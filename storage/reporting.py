@@ -399,7 +399,7 @@ class AreaProgress:
             self.not_collected[reason] = self.not_collected.get(reason, 0) + n
 
 
-_CHILD_LEVEL = {"city": "district", "district": "street", "street": "community"}
+CHILD_LEVEL = {"city": "district", "district": "street", "street": "community"}
 
 
 def _record_column(level: str) -> Any:
@@ -410,10 +410,11 @@ def _record_column(level: str) -> Any:
     }[level]
 
 
-async def _children(
+async def child_areas(
     session: AsyncSession, scope: int | None, level: str, area_id: int | None
 ) -> list[AreaRef]:
-    child = _CHILD_LEVEL[level]
+    """The areas one level below (districts within ``scope`` for the city), in id order."""
+    child = CHILD_LEVEL[level]
     if child == "district":
         stmt: AnySelect = select(District.id, District.name).order_by(District.id)
         if scope is not None:
@@ -442,8 +443,8 @@ async def progress(
         for row in rows.values():
             total.add(row)
         return total, []
-    children = await _children(session, scope, level, area_id)
-    child_level = _CHILD_LEVEL[level]
+    children = await child_areas(session, scope, level, area_id)
+    child_level = CHILD_LEVEL[level]
     rows = await _progress_rows(session, scope, child_level, [c.id for c in children if c.id])
     lines: list[AreaProgress] = []
     total = AreaProgress(level, area_id, "")

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.api.auth import bearer_middleware
 from bot.api.openapi import router as openapi_router
+from bot.api.persons import router as persons_router
 from bot.api.views import router as views_router
 from bot.api.webhook import setup_webhook
 
@@ -17,6 +18,7 @@ def create_api() -> web.Application:
     """The ``/api/v1`` sub-application."""
     api = web.Application(middlewares=[bearer_middleware])
     api.router.add_routes(views_router)
+    api.router.add_routes(persons_router)
     api.router.add_routes(openapi_router)
     return api
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from storage.models import ContactOutcome
+from storage.person_status import STATUS_LABELS, STATUS_ORDER
+
 router = web.RouteTableDef()
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -20,6 +23,32 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_PERSON_STATUS = {
+    "type": "string",
+    "enum": [str(s) for s in STATUS_ORDER],
+    "description": "人员状态："
+    + "、".join(f"{s}={STATUS_LABELS[s]}" for s in STATUS_ORDER)
+    + "（not_collected 时见 not_collected_reason）",
+}
+_STATUS_PROPERTIES = {
+    "status": _PERSON_STATUS,
+    "status_label": {"type": "string", "description": "状态的中文，如 未采集（人户分离）"},
+    "not_collected_reason": {
+        "type": ["string", "null"],
+        "description": "未采集原因代码（separated=人户分离、away=长期外出、unknown=情况不明）",
+    },
+}
+_DEADLINE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "label": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "overdue": {"type": "boolean"},
+        "days_left": {"type": ["integer", "null"], "description": "已过期时为 null"},
+    },
+}
+
 _ERRORS = {
     "400": _json(_ERROR, "参数错误"),
     "401": _json(_ERROR, "缺少或无效的访问令牌"),
@@ -31,7 +60,8 @@ SPEC: dict[str, Any] = {
         "title": "全民参保登记 信息采集 API",
         "version": "1.0.0",
         "description": (
-            "供中心系统读取已提交、已退回、已确认的登记记录及采集进度。区级令牌只能读取本区数据。"
+            "供中心系统读取已提交、已退回、已确认的登记记录、名册人员的状态及采集进度。"
+            "区级令牌只能读取本区数据。"
             "时间均为带时区的 ISO 8601。"
         ),
     },
@@ -153,6 +183,94 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/persons": {
+            "get": {
+                "operationId": "listPersons",
+                "summary": "名册人员及其状态（按区域、户号排序，分页）",
+                "parameters": [
+                    *_AREA_PARAMS,
+                    {
+                        "name": "household_id",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "人员状态，可用逗号分隔多个，如 not_contacted,invited",
+                    },
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "default": 1},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["persons", "total", "page", "pages"],
+                            "properties": {
+                                "persons": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Person"},
+                                },
+                                "total": {"type": "integer"},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                            },
+                        },
+                        "名册人员",
+                    ),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/persons/{person_id}": {
+            "get": {
+                "operationId": "getPerson",
+                "summary": "一名人员及其联系记录",
+                "parameters": [
+                    {
+                        "name": "person_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/Person"},
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "contacts": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Contact"},
+                                        }
+                                    },
+                                },
+                            ]
+                        },
+                        "人员（联系记录按日期从新到旧）",
+                    ),
+                    "404": _json(_ERROR, "不存在或不在令牌范围内"),
+                    **_ERRORS,
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
@@ -204,6 +322,7 @@ SPEC: dict[str, Any] = {
                             "name": {"type": "string"},
                             "id_number": {"type": "string"},
                             "on_roster": {"type": "boolean"},
+                            **_STATUS_PROPERTIES,
                         },
                     },
                     "investigator": {"type": ["string", "null"]},
@@ -250,6 +369,68 @@ SPEC: dict[str, Any] = {
                         "additionalProperties": {"type": "integer"},
                     },
                     "collection_rate": {"type": "number"},
+                    "persons": {
+                        "type": "object",
+                        "description": "名册人员按状态计数；未联系人数及占比",
+                        "properties": {
+                            "target": {"type": "integer"},
+                            "not_contacted": {"type": "integer"},
+                            "not_contacted_share": {"type": "number"},
+                            "statuses": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                            },
+                        },
+                    },
+                    "deadline": _DEADLINE,
+                },
+            },
+            "Person": {
+                "type": "object",
+                "required": ["id", "name", "area", "status"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "id_number": {"type": "string"},
+                    "mobile": {"type": ["string", "null"]},
+                    "on_roster": {"type": "boolean"},
+                    "area": {
+                        "type": "object",
+                        "properties": {
+                            "district_id": {"type": "integer"},
+                            "district": {"type": "string"},
+                            "street": {"type": "string"},
+                            "community_id": {"type": "integer"},
+                            "community": {"type": "string"},
+                            "household_id": {"type": "integer"},
+                            "household": {"type": "string"},
+                        },
+                    },
+                    **_STATUS_PROPERTIES,
+                    "last_contact": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "outcome": {"type": "string"},
+                            "outcome_label": {"type": "string"},
+                        },
+                    },
+                    "record_id": {"type": ["integer", "null"]},
+                },
+            },
+            "Contact": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "outcome": {
+                        "type": "string",
+                        "enum": [str(o) for o in ContactOutcome],
+                    },
+                    "outcome_label": {"type": "string"},
+                    "by": {"type": "string"},
+                    "by_kind": {"type": "string"},
+                    "channel": {"type": "string"},
+                    "note": {"type": ["string", "null"]},
                 },
             },
         },

@@ -7,11 +7,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import clock
 from bot.api.auth import current_token, error
 from bot.api.serialize import progress_json, record_json
-from bot.appkeys import FORM, SESSIONMAKER
+from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot.console.present import form_for
-from storage import reporting
+from bot.deadlines import deadline_for
+from storage import people, reporting
 from storage.models import ApiToken, RecordStatus
 from storage.repositories import Actor
 from storage.repositories.audit import add_event
@@ -150,7 +152,22 @@ async def get_progress(request: web.Request) -> web.Response:
         if crumbs is None:
             raise web.HTTPNotFound()
         total, children = await reporting.progress(db, token.district_id, level, area_id)
+        reach, reach_children = await people.reach(db, token.district_id, level, area_id)
     total.name = crumbs[-1].name
+    settings = request.config_dict[SETTINGS]
+    today = clock.today()
+    by_id = {line.id: line for line in reach_children}
+    child_level = reporting.CHILD_LEVEL.get(level)
     return web.json_response(
-        {"area": progress_json(total), "children": [progress_json(c) for c in children]}
+        {
+            "area": progress_json(total, reach, deadline_for(level, settings, today)),
+            "children": [
+                progress_json(
+                    c,
+                    by_id.get(c.id) or people.ReachLine(c.level, c.id, c.name),
+                    deadline_for(child_level, settings, today) if child_level else None,
+                )
+                for c in children
+            ],
+        }
     )

@@ -7,6 +7,7 @@ are stored, so they can never be shown again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import getpass
 import os
@@ -19,29 +20,48 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import calllist, clock, links
 from bot.cli import CliError, cli_settings
 from bot.cli.db import add_database_option, database_url, with_sessions
 from bot.privacy import mask_phone
 from bot.settings import Settings
+from storage import people
 from storage.models import Community, StaffRole
 from storage.repositories import accounts as acc
 from storage.repositories import areas
-from storage.repositories import invites as inv
 from storage.repositories.actors import Actor
+from storage.repositories.audit import add_event
 from storage.repositories.errors import AccountError
 
 OPERATOR = Actor.system("命令行")
-INVITE_HEADERS = ("区", "街道", "社区", "户号", "姓名", "联系电话", "邀请码", "链接", "网页链接")
+INVITE_HEADERS = calllist.HEADERS
 
 
-def telegram_link(code: str, settings: Settings | None = None) -> str:
-    """The Telegram deep link that opens the bot with ``code``."""
-    return f"https://t.me/{(settings or cli_settings()).bot_username}?start={code}"
+def bot_username(settings: Settings | None = None) -> str | None:
+    """The bot's username for links (Telegram's getMe, see bot.telegram.username); a note on
+    stderr when it is not known."""
+    from bot.telegram import username
+
+    found = asyncio.run(username.bot_username(settings or cli_settings()))
+    if found is None:
+        print(
+            "注意：未设置 CANBAO_BOT_TOKEN（或无法连接 Telegram），也未设置 CANBAO_BOT_USERNAME，"
+            "Telegram 链接留空。",
+            file=sys.stderr,
+        )
+    return found
+
+
+def telegram_link(code: str, username: str | None) -> str:
+    """The Telegram deep link that opens the bot with ``code`` ("" when the bot is unknown)."""
+    from bot.telegram.username import telegram_link as link
+
+    return link(username, code)
 
 
 def web_link(code: str, settings: Settings | None = None) -> str:
     """The web chat link for ``code``."""
-    return f"{(settings or cli_settings()).public_url.rstrip('/')}/c/{code}"
+    return links.web_link(code, settings or cli_settings())
 
 
 async def _communities(session: AsyncSession, paths: Sequence[str]) -> list[Community]:
@@ -85,7 +105,9 @@ def _investigator_add(args: argparse.Namespace) -> int:
     investigator_id, code, paths = with_sessions(database_url(args), work)
     print(f"调查员 {args.name}（编号 {investigator_id}）已创建，负责：{'；'.join(paths)}")
     print(f"一次性绑定码（只显示这一次，{acc.BINDING_CODE_TTL.days} 天内有效）：{code}")
-    print(f"绑定链接（在调查员的手机上打开）：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接（在调查员的手机上打开）：{link}")
     return 0
 
 
@@ -132,7 +154,9 @@ def _investigator_rebind(args: argparse.Namespace) -> int:
 
     code = with_sessions(database_url(args), work)
     print(f"新的一次性绑定码（只显示这一次，原绑定的 Telegram 账号已解除）：{code}")
-    print(f"绑定链接：{telegram_link(code)}")
+    link = telegram_link(code, bot_username())
+    if link:
+        print(f"绑定链接：{link}")
     return 0
 
 
@@ -300,7 +324,7 @@ def _write_private(path: Path, rows: list[list[str]]) -> None:
         if path.suffix.lower() == ".xlsx":
             os.close(fd)
             workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet("邀请")
+            sheet = workbook.create_sheet("电话联系名单")
             sheet.append(list(INVITE_HEADERS))
             for row in rows:
                 sheet.append(row)
@@ -317,55 +341,87 @@ def _write_private(path: Path, rows: list[list[str]]) -> None:
         raise
 
 
+def _reason_labels(settings: Settings) -> dict[str, str]:
+    import flows
+
+    try:
+        form = flows.load_form(settings.form_file)
+    except (OSError, flows.FormError):
+        return {}
+    if not form.has_field("not_collected_reason"):
+        return {}
+    return {c.code: c.label for c in form.field("not_collected_reason").choices}
+
+
 def _invite(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise CliError(f"{output.name}: 输出文件应为 .csv 或 .xlsx")
+    settings = cli_settings()
+    reasons = _reason_labels(settings)
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, list[list[str]]]:
+    async def work(
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> tuple[int, int, list[list[str]]]:
         async with sessions() as session, session.begin():
-            scope: dict[str, int] = {}
+            f = people.PersonFilter()
             try:
                 if args.community:
                     community = (await _communities(session, [args.community]))[0]
-                    scope["community_id"] = community.id
+                    f = people.PersonFilter(community_id=community.id)
                 elif args.street:
                     street = await areas.find_street(session, args.street)
                     if street is None:
                         raise CliError(f"街道 {args.street} 不存在")
-                    scope["street_id"] = street.id
+                    f = people.PersonFilter(street_id=street.id)
                 elif args.district:
-                    district_id = await _district_id(session, args.district)
-                    assert district_id is not None
-                    scope["district_id"] = district_id
+                    f = people.PersonFilter(district_id=await _district_id(session, args.district))
             except ValueError as exc:
                 raise CliError(str(exc)) from exc
-            created = await inv.ensure_invites(session, **scope)
-            # Read once: a roster has hundreds of thousands of links.
-            settings = cli_settings()
+            found, made, invited = await calllist.prepare(
+                session,
+                None,
+                f,
+                actor=OPERATOR,
+                today=clock.today(),
+                channel="cli",
+                everyone=args.all,
+            )
             rows = [
-                [
-                    person.community.street.district.name,
-                    person.community.street.name,
-                    person.community.name,
-                    person.household.number,
-                    person.name,
-                    person.mobile or "",
-                    invite.code,
-                    telegram_link(invite.code, settings),
-                    web_link(invite.code, settings),
-                ]
-                for invite, person in await inv.invites_for_export(session, **scope)
+                calllist.cells(
+                    row,
+                    lambda code: telegram_link(code, username),
+                    lambda code: web_link(code, settings),
+                    lambda code: reasons.get(code, code),
+                )
+                for row in found
             ]
-            return created, rows
+            add_event(
+                session,
+                OPERATOR,
+                "exported",
+                channel="cli",
+                details={
+                    "format": f"call_list{output.suffix.lower()}",
+                    "people": len(rows),
+                    "invites_made": made,
+                    "newly_invited": invited,
+                    "everyone": bool(args.all),
+                },
+            )
+            return made, invited, rows
 
-    created, rows = with_sessions(database_url(args), work)
+    username = bot_username()
+    made, invited, rows = with_sessions(database_url(args), work)
     if not rows:
-        raise CliError("所选范围内没有调查对象（请先导入花名册）")
+        raise CliError(
+            "所选范围内没有需要电话联系的人员"
+            "（--all 导出全部调查对象；没有调查对象时请先导入花名册）"
+        )
     _write_private(output, rows)
     print(
-        f"已写入 {output}：{len(rows)} 人（本次新建邀请 {created} 个）。"
-        "文件含个人信息，仅限电话联系使用。"
+        f"已写入 {output}：{len(rows)} 人（本次新建邀请 {made} 个，新记为已发邀请 {invited} 人）。"
+        "未联系的排在最前，其次是联系未成功的。文件含个人信息，仅限电话联系使用。"
     )
     return 0
 
@@ -441,13 +497,20 @@ def register(subparsers: Any) -> None:
 
     invite = subparsers.add_parser(
         "invite",
-        help="生成邀请名单（CSV/XLSX）供电话联系",
-        description="为范围内尚无邀请的调查对象生成邀请码，并导出名单：" + "/".join(INVITE_HEADERS),
+        help="导出电话联系名单（CSV/XLSX）：下一步该联系谁，附邀请链接",
+        description=(
+            "导出范围内需要电话联系的人员：未联系的排在最前，其次是联系未成功的"
+            "（无人接听、号码错误、拒绝），再次是已发邀请、已通知但尚未登记的；"
+            "已开始或已提交登记、已在外地参保的不在其中（--all 导出全部）。"
+            "尚无邀请的先生成邀请码；名单导出即视为已向其中未联系的人发出邀请。"
+            "列：" + "/".join(INVITE_HEADERS)
+        ),
     )
     where = invite.add_mutually_exclusive_group()
     where.add_argument("--district", metavar="区")
     where.add_argument("--street", metavar="区/街道")
     where.add_argument("--community", metavar="区/街道/社区")
     invite.add_argument("-o", "--output", required=True, metavar="FILE", help="输出 .csv 或 .xlsx")
+    invite.add_argument("--all", action="store_true", help="导出范围内全部调查对象（同样排序）")
     add_database_option(invite)
     invite.set_defaults(func=_invite)

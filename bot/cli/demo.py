@@ -59,10 +59,13 @@ def demo(args: argparse.Namespace) -> int:
     if not 1 <= args.people <= 500:
         raise CliError(f"--people {args.people}: 人数应在 1–500 之间")
     settings = _settings(args)
+    from bot.cli.run import check_port, configure_logging, serve
+
+    if not args.no_serve:
+        check_port(settings.host, settings.port)
     print_report(settings, asyncio.run(_load(settings, args.people)))
     if args.no_serve:
         return 0
-    from bot.cli.run import configure_logging, serve
 
     configure_logging("INFO")
     asyncio.run(serve(settings, migrate=False))
@@ -96,10 +99,14 @@ def print_report(settings: Settings, report: Any) -> None:
         f"  名册：{report.communities} 个社区，{report.people} 人"
         f"（本次新增 {report.people_added} 人），身份号码均为合成数据"
     )
+    from bot.deadlines import deadline_for
+
+    community = deadline_for("community", settings)
     print(
-        f"  调查期：{settings.survey_start} 至 {settings.survey_end}，"
-        f"社区完成期限 {settings.community_deadline}"
+        f"  调查期：{settings.survey_start} 至 {settings.survey_end}，社区完成期限 {community.text}"
     )
+    share = report.not_contacted / report.target if report.target else 0.0
+    print(f"  未联系：{report.not_contacted}/{report.target} 人（{share:.1%}）")
     print()
     print(f"工作人员后台：{base}/console/")
     if report.staff_password:
@@ -109,6 +116,15 @@ def print_report(settings: Settings, report: Any) -> None:
     print("  （演示账号，密码公开。正式部署请用 canbao staff add 建账号，")
     print("   并运行 canbao security check）")
     print(f"  表单预览（登录后）：{base}/c/preview")
+    if report.community_id is not None:
+        print(
+            f"  人员名单（{report.community_path}）："
+            f"{base}/console/persons?level=community&id={report.community_id}"
+        )
+        print(
+            "  电话联系名单：在人员名单页点“导出电话联系名单”，或 "
+            f"canbao invite --community {report.community_path} -o 电话联系名单.xlsx"
+        )
     if report.binding_code:
         print(f"调查员“演示调查员”的绑定码：{report.binding_code}")
         print(

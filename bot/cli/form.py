@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import CliError
+from bot.cli import CliError, cli_settings
 from flows import Conversation, EngineError, Form, FormError, Prompt, Rejected, load_form
 from flows.diagram import to_dot, to_mermaid
-from flows.loader import DEFAULT_FORM
 
+_FILE_HELP = "form file (default: CANBAO_FORM_FILE, else the form shipped with the package)"
 _RENDERED = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 
@@ -28,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = parser.add_subparsers(dest="form_command", metavar="ACTION", required=True)
 
     check = sub.add_parser("check", help="validate a form file and print what it holds")
-    check.add_argument("file", nargs="?", type=Path, default=DEFAULT_FORM)
+    check.add_argument("file", nargs="?", type=Path, help=_FILE_HELP)
     check.set_defaults(func=_check)
 
     diagram = sub.add_parser("diagram", help="draw the form's state machine")
-    diagram.add_argument("file", nargs="?", type=Path, default=DEFAULT_FORM)
+    diagram.add_argument("file", nargs="?", type=Path, help=_FILE_HELP)
     diagram.add_argument(
         "-o",
         "--output",
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diagram.set_defaults(func=_diagram)
 
     walk = sub.add_parser("walk", help="fill the form in the terminal (answers may be piped in)")
-    walk.add_argument("file", nargs="?", type=Path, default=DEFAULT_FORM)
+    walk.add_argument("file", nargs="?", type=Path, help=_FILE_HELP)
     walk.add_argument("--mode", choices=("resident", "investigator"), default="resident")
     walk.add_argument("--date", help="collection date YYYY-MM-DD (default: today)")
     walk.add_argument("--investigator", help="社区经办人 (investigator mode)")
@@ -56,9 +56,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     walk.set_defaults(func=_walk)
 
 
-def _load(path: Path) -> Form:
+def _form_file(path: Path | None) -> Path:
+    return path or cli_settings().form_file
+
+
+def _load(path: Path | None) -> Form:
     try:
-        return load_form(path)
+        return load_form(_form_file(path))
     except FormError as exc:
         raise CliError(str(exc), code=1) from None
 
@@ -67,7 +71,7 @@ def _check(args: argparse.Namespace) -> int:
     form = _load(args.file)
     questions = [f for f in form.fields if f.type != "note"]
     print(f"{form.id} v{form.version}  {form.title}")
-    print(f"  file: {args.file}")
+    print(f"  file: {_form_file(args.file)}")
     print(
         f"  questions: {len(questions)} ({len(form.main_fields)} before the review, "
         f"{len(form.final_fields)} after); machine states: {len(form.states)}"

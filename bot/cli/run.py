@@ -12,6 +12,7 @@ import gc
 import logging
 import secrets
 import signal
+import socket
 from typing import Any
 
 from pydantic import SecretStr
@@ -76,6 +77,8 @@ def configure_logging(level: str) -> None:
     else:
         # SQL statements with their parameters (SQLAlchemy keeps its loggers at WARNING).
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    # transitions logs every state change of every conversation at INFO.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     install_log_masking()
 
 
@@ -110,9 +113,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
             await service.start()
         except OSError as exc:
             await service.stop()
-            raise CliError(
-                f"无法监听 {settings.host}:{settings.port}: {exc.strerror or exc}"
-            ) from None
+            raise CliError(port_message(settings.host, settings.port, exc)) from None
         except BaseException:
             await service.stop()
             raise
@@ -138,6 +139,33 @@ def _warn_weak_points(settings: Settings) -> None:
     for finding in check_settings(settings):
         if finding.serious:
             logger.warning("security: %s → %s", finding.what, finding.fix)
+
+
+def port_message(host: str, port: int, exc: OSError) -> str:
+    """Why the server cannot listen, and what to do about it."""
+    return (
+        f"无法监听 {host}:{port}：{exc.strerror or exc}。"
+        f"端口可能已被占用，请用 --port 换一个端口（如 --port {port + 1}）。"
+    )
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise CliError when ``host:port`` cannot be listened on now (before anything is
+    printed or loaded that would suggest the server is coming up)."""
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        raise CliError(f"无法监听 {host}:{port}：{exc.strerror or exc}") from None
+    for family, kind, proto, _name, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            # As aiohttp listens: a port in TIME_WAIT counts as free, one in use does not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise CliError(port_message(host, port, exc)) from None
 
 
 def freeze_startup_objects() -> None:

@@ -15,14 +15,16 @@ import aiohttp_jinja2
 import aiohttp_session
 import jinja2
 from aiohttp import web
+from aiohttp_jinja2.helpers import GLOBAL_HELPERS
 
-from bot.console import present
+from bot.console import i18n, present
 from bot.console.auth import auth_middleware
 from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
+from bot.console.views.persons import router as persons_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
@@ -46,30 +48,46 @@ def create_console(app: web.Application) -> web.Application:
 
     console = web.Application()
     aiohttp_session.setup(console, cookie_storage(app[SETTINGS]))
-    console.middlewares.extend([error_middleware, csrf_middleware, auth_middleware])
-    env = aiohttp_jinja2.setup(
-        console,
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    console.middlewares.extend(
+        [i18n.language_middleware, error_middleware, csrf_middleware, auth_middleware]
+    )
+    # Chinese templates, compiled once more with their text in English for staff who pick it.
+    env = i18n.ConsoleEnvironment(
+        loader=i18n.loader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
+        extensions=[i18n.TemplateText],
     )
+    env.globals.update(GLOBAL_HELPERS)
+    env.globals["app"] = console
+    console[aiohttp_jinja2.APP_KEY] = env
+    # Templates see the request (the language switch returns to the page it was on).
+    console[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (aiohttp_jinja2.request_processor,)
+    console.middlewares.append(aiohttp_jinja2.context_processors_middleware)
     filters: dict[str, Any] = {
         "mask_id": mask_id,
         "mask_phone": mask_phone,
         "china_time": present.china_time,
         "percent": _percent,
+        "t": i18n.t,
     }
     env.filters.update(filters)
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["reference"] = reference
-    for router in (
+    env.globals["current_locale"] = i18n.current_locale
+    language = web.RouteTableDef()
+    i18n.make_switch(language)
+    routers = (
         auth_router,
         queue_router,
         record_router,
         progress_router,
+        persons_router,
         exports_router,
         invites_router,
-    ):
+        language,
+    )
+    for router in routers:
         console.router.add_routes(router)
     console.router.add_static("/static/", STATIC, name="console_static")
     return console
@@ -80,3 +98,9 @@ def setup(app: web.Application) -> None:
     console = create_console(app)
     app[CONSOLE_APP] = console
     app.add_subapp(PREFIX, console)
+    # The server's address alone (as the demo prints it) leads to the console's sign-in.
+    app.router.add_get("/", _to_console, name="root")
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"{PREFIX}/")

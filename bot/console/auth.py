@@ -22,6 +22,7 @@ from bot.console.flash import flash
 from bot.console.keys import STAFF_KEY
 from bot.console.sessions import SID, csrf_token, signed_in_staff
 from bot.security.proxies import client_address
+from bot.telegram.i18n import gettext as _
 from storage.models import Staff
 from storage.repositories import Actor
 from storage.repositories import login_limits as limits
@@ -37,7 +38,7 @@ from storage.repositories.staff_sessions import end_sessions, start_session
 router = web.RouteTableDef()
 
 # Paths (below the console's prefix) open without signing in.
-PUBLIC_PATHS = ("/login",)
+PUBLIC_PATHS = ("/login", "/lang")
 PUBLIC_PREFIXES = ("/static/",)
 # What a staff member who must choose a new password may still open.
 PASSWORD_PATHS = ("/password", "/logout")
@@ -89,7 +90,8 @@ def _safe_next(request: web.Request, value: Any) -> str:
 
 def _throttled(exc: limits.Throttled) -> tuple[str, str]:
     minutes = max(1, math.ceil(exc.retry_after / 60))
-    return f"登录失败次数过多，请 {minutes} 分钟后再试。", str(math.ceil(exc.retry_after))
+    message = _("登录失败次数过多，请 {n} 分钟后再试。").format(n=minutes)
+    return message, str(math.ceil(exc.retry_after))
 
 
 async def _take_try(
@@ -160,7 +162,7 @@ async def login(request: web.Request) -> web.Response:
         return aiohttp_jinja2.render_template("console/login.html", request, context, status=status)
 
     if not username or not password:
-        return page("请输入用户名和密码。", 400)
+        return page(_("请输入用户名和密码。"), 400)
     taken = await _take_try(request, username, address)
     if isinstance(taken, limits.Throttled):
         message, retry_after = _throttled(taken)
@@ -176,7 +178,7 @@ async def login(request: web.Request) -> web.Response:
             add_event(db, Actor.staff(staff), "login", channel="console", details={"ip": address})
             await _sign_in(request, db, staff, address)
     if staff is None:
-        return page("用户名或密码不正确。", 401)
+        return page(_("用户名或密码不正确。"), 401)
     if staff.must_change_password:
         raise web.HTTPSeeOther(request.app.router["console_password"].url_for())
     raise web.HTTPSeeOther(_safe_next(request, form.get("next")))
@@ -231,7 +233,7 @@ async def change_password(request: web.Request) -> web.Response:
     session = await get_session(request)
     address = client_address(request)
     if new != str(form.get("repeat", "")):
-        return _password_page(request, session, staff, "两次输入的新密码不一致。", 400)
+        return _password_page(request, session, staff, _("两次输入的新密码不一致。"), 400)
     taken = await _take_try(request, staff.username, address)
     if isinstance(taken, limits.Throttled):
         message, retry_after = _throttled(taken)
@@ -244,7 +246,7 @@ async def change_password(request: web.Request) -> web.Response:
         assert row is not None
         if not password_matches(row, current):
             _audit_failure(db, staff.username, address, taken, "password_change_failed")
-            error = ("当前密码不正确。", 401)
+            error = (_("当前密码不正确。"), 401)
         else:
             await limits.give_back(db, staff.username, address)
             try:
@@ -253,7 +255,7 @@ async def change_password(request: web.Request) -> web.Response:
                 error = (str(exc), 400)
             else:
                 fresh = await _sign_in(request, db, row, address)
-                flash(fresh, "密码已修改。其他设备上的登录已全部退出。")
+                flash(fresh, _("密码已修改。其他设备上的登录已全部退出。"))
     if error is not None:
         return _password_page(request, session, staff, *error)
     raise web.HTTPSeeOther(request.app.router["console_queue"].url_for())

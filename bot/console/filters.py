@@ -7,22 +7,23 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.telegram.i18n import N_
 from storage.models import FilledBy, RecordStatus
 from storage.reporting import FLAG_FILTERS, RecordFilter
 
 STATUS_LABELS = {
-    RecordStatus.draft: "草稿",
-    RecordStatus.submitted: "待审核",
-    RecordStatus.returned: "已退回",
-    RecordStatus.confirmed: "已确认",
+    RecordStatus.draft: N_("草稿"),
+    RecordStatus.submitted: N_("待审核"),
+    RecordStatus.returned: N_("已退回"),
+    RecordStatus.confirmed: N_("已确认"),
 }
-FILLED_BY_LABELS = {FilledBy.resident: "本人填报", FilledBy.investigator: "调查员采集"}
+FILLED_BY_LABELS = {FilledBy.resident: N_("本人填报"), FilledBy.investigator: N_("调查员采集")}
 FLAG_LABELS = {
-    "none": "无标记",
-    "any": "有标记",
-    "warnings": "一致性提示",
-    "not_on_roster": "不在花名册",
-    "duplicate": "重复身份证号尝试",
+    "none": N_("无标记"),
+    "any": N_("有标记"),
+    "warnings": N_("一致性提示"),
+    "not_on_roster": N_("不在花名册"),
+    "duplicate": N_("重复身份证号尝试"),
 }
 FILTER_KEYS = (
     "district",

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bot.telegram.i18n import N_
+from bot.telegram.i18n import gettext as _
 from flows import Form, FormError, find_form
 from storage.models import AuditEvent, Record
 from storage.reporting import CHINA_TZ
@@ -14,18 +16,25 @@ DERIVED_LABELS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"
 META_LABELS = {"community_worker": "社区经办人", "collection_date": "采集日期"}
 FLAG_TEXT = {"not_on_roster": "不在花名册上（调查员新增的人员），请核实身份。"}
 ACTION_LABELS = {
-    "draft_started": "开始填写",
-    "draft_saved": "保存答案",
-    "submitted": "提交",
-    "resubmitted": "修改后重新提交",
-    "returned": "退回修改",
-    "confirmed": "审核确认",
-    "corrected": "更正",
-    "enrolled": "登记动员后参保",
-    "discarded": "作废草稿",
-    "duplicate_attempt": "他人用同一身份证号尝试登记",
-    "migrated": "迁移到新版表格",
-    "exported": "导出",
+    "draft_started": N_("开始填写"),
+    "draft_saved": N_("保存答案"),
+    "submitted": N_("提交"),
+    "resubmitted": N_("修改后重新提交"),
+    "returned": N_("退回修改"),
+    "confirmed": N_("审核确认"),
+    "corrected": N_("更正"),
+    "enrolled": N_("登记动员后参保"),
+    "discarded": N_("作废草稿"),
+    "duplicate_attempt": N_("他人用同一身份证号尝试登记"),
+    "migrated": N_("迁移到新版表格"),
+    "exported": N_("导出"),
+    "contact_recorded": N_("记录联系"),
+    "invites_sent": N_("发出邀请（导出联系名单）"),
+    "identity_verified": N_("核对身份成功"),
+    "identity_failed": N_("核对身份失败"),
+    "invite_locked": N_("邀请链接已锁定"),
+    "invite_unlocked": N_("解锁邀请链接"),
+    "person_added": N_("调查员新增人员"),
 }
 
 
@@ -119,6 +128,75 @@ def china_time(value: dt.datetime | None) -> str:
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def event_summary(event: AuditEvent) -> str:
-    """The audit event's action in words."""
-    return ACTION_LABELS.get(event.action, event.action)
+# What a saved step of a chat did (details["action"] of ``draft_saved``), by its question.
+STEP_LABELS = {
+    "answer": N_("保存答案：{field}"),
+    "keep": N_("确认原内容：{field}"),
+    "skip": N_("跳过：{field}"),
+    "finish": N_("保存答案：{field}"),
+    "toggle": N_("勾选选项：{field}"),
+    "back": N_("返回上一题（离开：{field}）"),
+    "edit": N_("从汇总修改：{field}"),
+    "confirm_warnings": N_("核对提示后保留答案"),
+    "proceed": N_("确认汇总"),
+    "reopen": N_("退回后打开需修改的项目：{field}"),
+}
+
+
+def question_label(form: Form, state: object) -> str:
+    """A question (``name`` or ``name.part`` of an address) as people read it."""
+    name, _, part = str(state).partition(".")
+    if not form.has_field(name):
+        return str(state)
+    field = form.field(name)
+    for spec in field.parts:
+        if spec.name == part:
+            return f"{field.label}：{spec.label}"
+    return field.label
+
+
+def field_labels(form: Form, names: object) -> str:
+    """Question names (a list, as stored) as their labels, joined with 、."""
+    items = names if isinstance(names, list) else []
+    return "、".join(question_label(form, name) for name in items)
+
+
+def event_summary(event: AuditEvent, form: Form | None = None) -> str:
+    """The audit event's action in words, with the question it concerns where there is one."""
+    label = _(ACTION_LABELS[event.action]) if event.action in ACTION_LABELS else event.action
+    details = event.details if isinstance(event.details, dict) else {}
+    if form is None:
+        return label
+    if event.action == "draft_saved":
+        step = details.get("action")
+        if step == "reopen":
+            return _(STEP_LABELS["reopen"]).format(field=field_labels(form, details.get("fields")))
+        if step in STEP_LABELS and details.get("field"):
+            return _(STEP_LABELS[str(step)]).format(field=question_label(form, details["field"]))
+        if step in STEP_LABELS:
+            return _(STEP_LABELS[str(step)])
+        if details.get("position"):
+            # Saved before steps were described: where the chat went next.
+            return _("保存答案（下一题：{field}）").format(
+                field=question_label(form, details["position"])
+            )
+    if event.action == "returned" and details.get("fields"):
+        return _("{action}（需修改：{fields}）").format(
+            action=label, fields=field_labels(form, details["fields"])
+        )
+    if event.action == "resubmitted" and details.get("unchanged"):
+        return _("{action}（核对后保留原内容：{fields}）").format(
+            action=label, fields=field_labels(form, details["unchanged"])
+        )
+    return label
+
+
+def unchanged_by_revision(events: list[AuditEvent]) -> dict[int, list[str]]:
+    """Revision number → the questions marked at a return that the filler kept as they were."""
+    found: dict[int, list[str]] = {}
+    for event in events:
+        details = event.details if isinstance(event.details, dict) else {}
+        revision, kept = details.get("revision"), details.get("unchanged")
+        if event.action == "resubmitted" and isinstance(revision, int) and isinstance(kept, list):
+            found[revision] = [str(k) for k in kept]
+    return found

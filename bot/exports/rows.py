@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.reference import reference
 from flows import Form
+from storage.person_status import person_status, status_text
 from storage.reporting import CHINA_TZ, RecordRow
 
 AREA_HEADERS = ("区", "街道", "社区", "户号")
@@ -19,6 +20,7 @@ STATUS_HEADERS = (
     "动员后参保险种",
     "标记",
     "记录编号",
+    "人员状态",
 )
 STATUS_TEXT = {"submitted": "待审核", "returned": "已退回", "confirmed": "已确认", "draft": "草稿"}
 FILLED_TEXT = {"resident": "本人填报", "investigator": "调查员采集"}
@@ -63,8 +65,18 @@ def values(form: Form, row: RecordRow) -> list[Any]:
         row.enrolled_insurance or "",
         "；".join(_flag_names(form, row)),
         reference(row.id),
+        person_status_text(form, row),
     ]
     return cells
+
+
+def person_status_text(form: Form, row: RecordRow) -> str:
+    """The person's status (storage.person_status) as this record makes it: 待审核, 已退回,
+    已确认, or 未采集 with the reason."""
+    status = person_status(row.status, row.answers.get("collection_status"))
+    reason = row.answers.get("not_collected_reason")
+    label = form.label_of("not_collected_reason", reason) if reason else None
+    return status_text(status, reason_label=label)
 
 
 def _flag_names(form: Form, row: RecordRow) -> list[str]:

@@ -59,3 +59,22 @@ class PersonCb(CallbackData, prefix="m"):
     """An investigator's "collect this person" button."""
 
     i: int  # person id
+
+
+class MemberOp(enum.StrEnum):
+    """Investigator buttons on one person of a household and on recording a contact."""
+
+    view = "v"  # show the person: status, newest contact, what can be done
+    phone = "t"  # show their full mobile number
+    contact = "c"  # record a contact: choose how it ended
+    outcome = "o"  # the outcome chosen (x): a note may follow
+    save = "s"  # save the contact (x) without a note
+
+
+class MemberCb(CallbackData, prefix="p"):
+    """An investigator's button on one person."""
+
+    o: MemberOp
+    i: int  # person id
+    p: int = 0  # page of the household list to return to
+    x: str = ""  # contact outcome code

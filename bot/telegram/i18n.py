@@ -32,6 +32,7 @@ DEFAULT_LOCALE = "zh_CN"
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES_DIR",
+    "N_",
     "compile_catalogs",
     "gettext",
     "i18n_middleware",
@@ -39,6 +40,12 @@ __all__ = [
     "load_i18n",
     "ngettext",
 ]
+
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogues without translating it now (a constant translated where
+    it is used, with ``_(CONSTANT)``)."""
+    return text
 
 
 def compile_catalogs(source: Path, target: Path, domain: str = DOMAIN) -> list[str]:

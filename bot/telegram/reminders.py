@@ -28,9 +28,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.deadlines import deadline_for
 from bot.settings import Settings
-from bot.telegram.handlers import roster
+from storage import people
 from storage.models import Channel, FilledBy, Investigator, Person, Record, RecordStatus
+from storage.person_status import DONE, PersonStatus
 from storage.repositories.outbox import enqueue
 from storage.types import utcnow
 
@@ -122,7 +124,7 @@ async def _queue(session: AsyncSession, record: Record, kind: str, key: str, tex
 
 def morning_text(
     investigator: Investigator,
-    rows: Sequence[roster.HouseholdRow],
+    rows: Sequence[people.HouseholdLine],
     settings: Settings,
     today: dt.date,
 ) -> str | None:
@@ -130,17 +132,18 @@ def morning_text(
     open_rows = [row for row in rows if not row.complete]
     if not open_rows:
         return None
-    counts = roster.totals(open_rows)
+    counts = people.total_counts(open_rows)
+    left = sum(n for status, n in counts.items() if status not in DONE)
     listed = "、".join(row.number for row in open_rows[:_MAX_HOUSEHOLDS_LISTED])
     more = "等" if len(open_rows) > _MAX_HOUSEHOLDS_LISTED else ""
-    days = (settings.community_deadline - today).days
-    when = f"还剩 {days} 天" if days >= 0 else f"已超过 {-days} 天"
+    deadline = deadline_for("community", settings, today)
     return (
-        f"早上好，{investigator.name}！今天还需采集："
-        f"待采集 {counts[roster.Collection.pending]} 人，"
-        f"草稿 {counts[roster.Collection.draft]} 人，共 {len(open_rows)} 户未完成"
+        f"早上好，{investigator.name}！今天还需采集 {left} 人"
+        f"（未联系 {counts.get(PersonStatus.not_contacted, 0)} 人，"
+        f"填写中 {counts.get(PersonStatus.in_progress, 0)} 人，"
+        f"已退回 {counts.get(PersonStatus.returned, 0)} 人），共 {len(open_rows)} 户未完成"
         f"（{listed}{more}）。\n"
-        f"社区完成采集期限：{settings.community_deadline.isoformat()}（{when}）。"
+        f"社区完成采集期限：{deadline.text}。"
         "发送 /households 开始。"
     )
 
@@ -164,7 +167,7 @@ async def queue_morning_reminders(
     ).all()
     queued = 0
     for investigator in investigators:
-        rows = await roster.households(session, [c.id for c in investigator.communities])
+        rows = await people.household_lines(session, [c.id for c in investigator.communities])
         text = morning_text(investigator, rows, settings, today)
         if text is None:
             continue

@@ -18,9 +18,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.appkeys import SETTINGS
+from bot.telegram.i18n import gettext as _
 from bot.webchat import preview, resident, staff
 from bot.webchat.errors import ApiError
 from bot.webchat.keys import COOKIE_SIGNER, JINJA, PREVIEW_GUARD, PREVIEW_SIGNER
+from bot.webchat.language import language_middleware
 from bot.webchat.pages import STATIC_DIR, make_environment, render_page
 from bot.webchat.preview import preview_allowed
 from bot.webchat.signing import Signer, secret_key
@@ -43,7 +45,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:
         # The cause goes to the log (masked by the privacy filter), never to the person.
         logger.exception("web chat request failed: %s %s", request.method, request.path)
-        message = "服务器暂时出了问题，您填写的内容已保存到上一步。请稍后刷新页面再试。"
+        message = _("服务器暂时出了问题，您填写的内容已保存到上一步。请稍后刷新页面再试。")
         if "/api/" in request.path:
             return web.json_response({"error": message}, status=500)
         return render_page(request, "not_found.html", {"message": message}, status=500)
@@ -53,7 +55,7 @@ def create_chat_app(parent: web.Application) -> web.Application:
     """The ``/c`` sub-application (signing keys from the main application's settings)."""
     settings = parent[SETTINGS]
     key = secret_key(settings)
-    chat = web.Application(middlewares=[_errors])
+    chat = web.Application(middlewares=[language_middleware, _errors])
     chat[COOKIE_SIGNER] = Signer(key, "webchat-cookie")
     chat[PREVIEW_SIGNER] = Signer(key, "webchat-preview")
     chat[JINJA] = make_environment()

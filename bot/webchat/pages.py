@@ -10,7 +10,9 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.telegram.i18n import gettext, ngettext
 from bot.webchat.keys import JINJA
+from bot.webchat.language import locale_of, script_strings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates" / "webchat"
@@ -35,7 +37,10 @@ def make_environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    # The request's language (set by bot.webchat.language) decides what _() returns.
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = static_url
     return env
 
@@ -45,5 +50,14 @@ def render_page(
 ) -> web.Response:
     """Render a template as a ``text/html`` response (the application's security headers,
     :mod:`bot.security.headers`, keep it from being framed or cached)."""
-    html = request.config_dict[JINJA].get_template(template).render(**context)
+    locale = locale_of(request)
+    html = (
+        request.config_dict[JINJA]
+        .get_template(template)
+        .render(
+            lang="en" if locale == "en" else "zh-CN",
+            script_strings=script_strings(locale),
+            **context,
+        )
+    )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

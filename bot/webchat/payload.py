@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.telegram.i18n import gettext as _
 from bot.webchat.errors import ApiError, bad_request
 
 CSRF_HEADER = "X-Canbao-Chat"
@@ -27,10 +28,10 @@ MAX_TEXT_CHARS = 2000
 def check_same_origin(request: web.Request, public_url: str | None = None) -> None:
     """403 unless the request comes from a page of this server (see the module docstring)."""
     if request.headers.get(CSRF_HEADER) != "1":
-        raise ApiError(403, "请求来源无法确认，请刷新页面后重试。")
+        raise ApiError(403, _("请求来源无法确认，请刷新页面后重试。"))
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
-        raise ApiError(403, "请求来源无法确认，请刷新页面后重试。")
+        raise ApiError(403, _("请求来源无法确认，请刷新页面后重试。"))
     origin = request.headers.get("Origin")
     if origin is None:
         return
@@ -39,7 +40,7 @@ def check_same_origin(request: web.Request, public_url: str | None = None) -> No
         parts = urlsplit(public_url)
         allowed.add(f"{parts.scheme}://{parts.netloc}")
     if origin not in allowed:
-        raise ApiError(403, "请求来源无法确认，请刷新页面后重试。")
+        raise ApiError(403, _("请求来源无法确认，请刷新页面后重试。"))
 
 
 async def read_json(
@@ -58,16 +59,18 @@ async def read_json(
         return {}
     content_type = request.content_type
     if content_type not in ("application/json", "text/plain", "application/octet-stream"):
-        raise bad_request("请求格式不对：内容应为 JSON。")
+        raise bad_request(_("请求格式不对：内容应为 JSON。"))
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise bad_request("请求格式不对：无法读取 JSON 内容，请刷新页面后重试。") from None
+        raise bad_request(_("请求格式不对：无法读取 JSON 内容，请刷新页面后重试。")) from None
     if not isinstance(data, dict):
-        raise bad_request("请求格式不对：内容应为一个 JSON 对象。")
+        raise bad_request(_("请求格式不对：内容应为一个 JSON 对象。"))
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
-        raise bad_request(f"请求中有无法识别的字段：{'、'.join(unknown)[:100]}。")
+        raise bad_request(
+            _("请求中有无法识别的字段：{names}。").format(names="、".join(unknown)[:100])
+        )
     return data
 
 
@@ -77,9 +80,9 @@ def text_value(data: dict[str, Any], key: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise bad_request(f"请求格式不对：“{key}”应为文字。")
+        raise bad_request(_("请求格式不对：“{key}”应为文字。").format(key=key))
     if len(value) > MAX_TEXT_CHARS:
-        raise bad_request(f"内容太长了（最多 {MAX_TEXT_CHARS} 个字），请精简后再发送。")
+        raise _too_large()
     return value
 
 
@@ -87,9 +90,11 @@ def int_value(data: dict[str, Any], key: str) -> int:
     """A required integer field (400 otherwise)."""
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise bad_request(f"请求格式不对：缺少“{key}”，请刷新页面后重试。")
+        raise bad_request(_("请求格式不对：缺少“{key}”，请刷新页面后重试。").format(key=key))
     return value
 
 
 def _too_large() -> ApiError:
-    return ApiError(400, f"内容太长了（最多 {MAX_TEXT_CHARS} 个字），请精简后再发送。")
+    return ApiError(
+        400, _("内容太长了（最多 {n} 个字），请精简后再发送。").format(n=MAX_TEXT_CHARS)
+    )

@@ -48,6 +48,7 @@ def prompt_view(prompt: Prompt) -> dict[str, Any]:
         "prefilled": prompt.prefilled,
         "step": prompt.step,
         "total": prompt.total,
+        "remaining": prompt.remaining,
     }
 
 
@@ -84,7 +85,7 @@ def conversation_view(conv: Conversation) -> dict[str, Any]:
         "prompt": prompt_view(prompt) if prompt is not None else None,
         "summary": summary_view(conv),
         "warnings": open_warnings(conv) if conv.at_review else [],
-        "can_back": not conv.complete and bool(conv.state.get("history")),
+        "can_back": bool(conv.state.get("history")),
     }
     if conv.complete:
         view["policy_notes"] = conv.policy_notes()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
 from bot.reference import reference as reference_of
+from bot.telegram.i18n import N_
 from flows import Conversation, Form
 from storage.models import Channel, FilledBy, Invite, Outbox, Person, Record, RecordStatus
 from storage.repositories import outbox as outbox_repo
@@ -24,6 +25,7 @@ from storage.repositories.actors import Actor
 from storage.repositories.invites import VerifyResult, find_invite, verify_identity
 
 CHANNEL = Channel.web
+RETURNED_KIND = "record_returned"  # the outbox kind of a return's notification
 
 
 def chat_id(invite: Invite) -> str:
@@ -117,8 +119,16 @@ def conversation_of(record: Record, form: Form) -> Conversation:
     return Conversation.restore(form_of(record, form), record.state)
 
 
-async def save(session: AsyncSession, invite: Invite, record: Record, conv: Conversation) -> None:
-    """Save the state after an accepted step (optimistic: ConflictError when stale)."""
+async def save(
+    session: AsyncSession,
+    invite: Invite,
+    record: Record,
+    conv: Conversation,
+    *,
+    step: dict[str, Any] | None = None,
+) -> None:
+    """Save the state after an accepted step (optimistic: ConflictError when stale); ``step``
+    says what was done, for the audit trail (``{"action": "answer", "field": "mobile"}``)."""
     await records_repo.save_state(
         session,
         record,
@@ -126,6 +136,7 @@ async def save(session: AsyncSession, invite: Invite, record: Record, conv: Conv
         expected_version=record.version,
         actor=actor(invite),
         channel=str(CHANNEL),
+        step=step,
     )
 
 
@@ -140,6 +151,7 @@ async def submit(session: AsyncSession, invite: Invite, record: Record, conv: Co
         expected_version=record.version,
         channel=str(CHANNEL),
         flags=[w.code for w in conv.warnings()],
+        unchanged=conv.unchanged_after_reopen(),
     )
 
 
@@ -161,15 +173,17 @@ async def take_notices(session: AsyncSession, invite: Invite) -> list[str]:
     texts = []
     for row in rows:
         text = row.payload.get("text") if isinstance(row.payload, dict) else None
-        if isinstance(text, str) and text:
+        # A return is drawn from the record itself (comment and marked questions, see
+        # resident._view), whenever the page is opened: its notification would say it twice.
+        if isinstance(text, str) and text and row.kind != RETURNED_KIND:
             texts.append(text)
         await outbox_repo.mark_sent(session, row.id)
     return texts
 
 
 STATUS_TEXT = {
-    RecordStatus.draft: "填写中",
-    RecordStatus.submitted: "已提交，等待社保经办机构审核",
-    RecordStatus.returned: "已退回，需要修改后重新提交",
-    RecordStatus.confirmed: "已审核确认",
+    RecordStatus.draft: N_("填写中"),
+    RecordStatus.submitted: N_("已提交，等待社保经办机构审核"),
+    RecordStatus.returned: N_("已退回，需要修改后重新提交"),
+    RecordStatus.confirmed: N_("已审核确认"),
 }

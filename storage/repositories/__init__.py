@@ -2,7 +2,8 @@
 
 They never commit (the caller owns the transaction) and every mutation writes an audit event.
 Modules: :mod:`.areas`, :mod:`.persons`, :mod:`.roster`, :mod:`.invites`, :mod:`.accounts`,
-:mod:`.records`, :mod:`.audit`, :mod:`.outbox`, :mod:`.inbox`; errors in :mod:`.errors`.
+:mod:`.records`, :mod:`.contacts`, :mod:`.audit`, :mod:`.outbox`, :mod:`.inbox`; errors in
+:mod:`.errors`.
 """
 
 from storage.repositories.actors import Actor
@@ -10,6 +11,7 @@ from storage.repositories.errors import (
     AccountError,
     BindingError,
     ConflictError,
+    ContactError,
     NotFoundError,
     ReadOnlyError,
     ScopeError,
@@ -22,6 +24,7 @@ __all__ = [
     "Actor",
     "BindingError",
     "ConflictError",
+    "ContactError",
     "NotFoundError",
     "ReadOnlyError",
     "ScopeError",

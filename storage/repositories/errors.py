@@ -33,3 +33,12 @@ class AccountError(StorageError):
 
 class BindingError(StorageError):
     """An investigator binding code was refused (unknown, expired, used, revoked)."""
+
+
+class ContactError(StorageError):
+    """A contact log entry was refused (an outcome that cannot be recorded, a date ahead...);
+    ``field`` names what is wrong: ``outcome``, ``on`` or ``note``."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

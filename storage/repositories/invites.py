@@ -65,6 +65,33 @@ async def ensure_invites(
     return len(rows)
 
 
+async def ensure_invites_for(session: AsyncSession, person_ids: Sequence[int]) -> int:
+    """Create an invite for each of these people who has none; returns how many were made."""
+    wanted = sorted(set(person_ids))
+    made = 0
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        have = set(
+            (
+                await session.scalars(select(Invite.person_id).where(Invite.person_id.in_(chunk)))
+            ).all()
+        )
+        rows = [
+            {
+                "person_id": pid,
+                "code": new_invite_code(),
+                "created_at": utcnow(),
+                "failed_attempts": 0,
+            }
+            for pid in chunk
+            if pid not in have
+        ]
+        if rows:
+            await session.execute(insert(Invite), rows)
+        made += len(rows)
+    return made
+
+
 async def find_invite(session: AsyncSession, code: str) -> Invite | None:
     """The invite with that code (its person and the person's community loaded), or None."""
     code = code.strip()

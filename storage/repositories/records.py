@@ -211,10 +211,12 @@ async def save_state(
     expected_version: int,
     actor: Actor | None = None,
     channel: str | None = None,
+    step: dict[str, Any] | None = None,
 ) -> Record:
     """Save the conversation state after an answer (drafts and returned records only).
 
-    When ``actor`` is given the save is also audited (``draft_saved``, with the position).
+    When ``actor`` is given the save is also audited (``draft_saved``, with the position
+    reached and ``step``: what was done, e.g. ``{"action": "answer", "field": "mobile"}``).
     """
     if not record.editable:
         raise ReadOnlyError(_read_only_message(record))
@@ -229,7 +231,7 @@ async def save_state(
             record_id=record.id,
             person_id=record.person_id,
             channel=channel,
-            details={"position": state.get("position")},
+            details={"position": state.get("position"), **(step or {})},
         )
     return record
 
@@ -270,10 +272,13 @@ async def submit(
     expected_version: int,
     channel: str | None = None,
     flags: Sequence[str] = (),
+    unchanged: Sequence[str] = (),
 ) -> RecordRevision:
     """Submit (or resubmit after a return): keep the answers as a new revision.
 
-    ``answers`` is the form engine's final record; ``flags`` its consistency warnings (codes).
+    ``answers`` is the form engine's final record; ``flags`` its consistency warnings (codes);
+    ``unchanged`` the questions marked at the return that the filler answered again with the
+    value they had (kept on purpose; audited with the submission for the reviewer).
     """
     if record.discarded_at is not None or record.status not in (
         RecordStatus.draft,
@@ -312,7 +317,7 @@ async def submit(
         record_id=record.id,
         person_id=record.person_id,
         channel=channel,
-        details={"revision": n, "flags": record.flags},
+        details={"revision": n, "flags": record.flags, "unchanged": list(unchanged)},
     )
     return revision
 

@@ -8,122 +8,26 @@ store as submitted and in the staff console's review queue. Screenshots go to te
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.server import create_app
 from bot.synthetic import make_id_number
-from flows import load_default_form
-from storage.db import make_sessionmaker
 from storage.models import Record, RecordRevision, RecordStatus
-from storage.repositories.accounts import create_staff
-from storage.testing import temporary_database
-from tests.webchat.chatkit import Resident, load_people, years_ago
-from tests.webchat.conftest import make_settings
+from tests.browser.chatpage import (
+    STAFF_PASSWORD,
+    at,
+    click,
+    needs_chromium,
+    shot,
+    sign_in,
+    step,
+    type_answer,
+)
+from tests.webchat.chatkit import Resident, years_ago
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-STAFF_PASSWORD = "browser-test-password-1"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[TestServer, Any, dict[str, Resident]]]:
-    """The real application on a loopback port, over a fresh SQLite store."""
-    async with temporary_database(directory=tmp_path, migrate=True) as engine:
-        sessions = make_sessionmaker(engine)
-        people = await load_people(sessions)
-        async with sessions() as session, session.begin():
-            await create_staff(session, "reviewer", STAFF_PASSWORD)
-        app = create_app(make_settings(tmp_path), sessions, load_default_form())
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        try:
-            yield server, sessions, people
-        finally:
-            await server.close()
-
-
-@pytest.fixture
-async def page(site: Any) -> AsyncIterator[Any]:
-    """A phone-sized chromium page (the browser runs offline: loopback only)."""
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = await browser.new_context(
-            viewport={"width": 390, "height": 780}, device_scale_factor=2, locale="zh-CN"
-        )
-        tab = await context.new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield tab
-        finally:
-            await context.close()
-            await browser.close()
-        assert not errors, f"script errors on the page: {errors}"
-
-
-async def responses(page: Any) -> int:
-    return int(await page.get_attribute("#app", "data-responses") or 0)
-
-
-async def step(page: Any, action: Callable[[], Awaitable[None]]) -> None:
-    """Do ``action`` and wait until the page has drawn the server's answer."""
-    before = await responses(page)
-    await action()
-    # A selector, not a script: the page's CSP rightly forbids evaluating strings.
-    await page.wait_for_selector(f"#app[data-responses]:not([data-responses='{before}'])")
-
-
-async def click(page: Any, label: str) -> None:
-    await step(
-        page, lambda: page.locator("#choices").get_by_role("button", name=label, exact=True).click()
-    )
-
-
-async def type_answer(page: Any, text: str) -> None:
-    async def send() -> None:
-        await page.fill("#text", text)
-        await page.click("#send")
-
-    await step(page, send)
-
-
-async def at(page: Any) -> str:
-    return str(
-        await page.get_attribute("#app", "data-state")
-        or await page.get_attribute("#app", "data-stage")
-    )
-
-
-async def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"webchat-{name}.png"))
-
-
-async def last_bot_text(page: Any) -> str:
-    return str(await page.locator(".bubble.bot").last.inner_text())
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 async def test_a_resident_fills_in_the_form_in_the_browser(site: Any, page: Any) -> None:
@@ -236,11 +140,7 @@ async def test_an_unknown_link_shows_a_chinese_page(site: Any, page: Any) -> Non
 
 async def test_staff_preview_in_the_browser_stores_nothing(site: Any, page: Any) -> None:
     server, sessions, _people = site
-    await page.goto(str(server.make_url("/console/login")))
-    await page.fill("input[name=username]", "reviewer")
-    await page.fill("input[name=password]", STAFF_PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("table.queue")
+    await sign_in(page, server)
     await page.goto(str(server.make_url("/c/preview")))
     await page.wait_for_selector("#app[data-state='privacy_notice']")
     assert "预览模式" in await page.inner_text(".preview-banner")

@@ -7,14 +7,17 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from seed import World
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api import API_APP
 from bot.api.openapi import SPEC
-from storage.models import Staff
+from storage.models import Person, Staff
 from storage.repositories.accounts import revoke_api_token
 from storage.repositories.actors import Actor
+from storage.repositories.contacts import add_contact
 from storage.repositories.records import confirm, get_record
+from storage.types import frozen_time
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -149,3 +152,78 @@ async def test_openapi_matches_the_routes(client: Client, world: World) -> None:
             for param in op.get("parameters", []):
                 if param["in"] == "path":
                     assert "{" + param["name"] + "}" in path
+
+
+async def test_progress_carries_person_statuses_and_deadlines(client: Client, world: World) -> None:
+    with frozen_time(dt.datetime(2014, 11, 20, 4, 0, tzinfo=dt.UTC)):
+        body = await (await client.get("/api/v1/progress", headers=_auth(world.token_city))).json()
+    persons = body["area"]["persons"]
+    assert persons["target"] == 7 and persons["not_contacted"] == 1
+    assert persons["not_contacted_share"] == round(1 / 7, 4)
+    assert sum(persons["statuses"].values()) == 7
+    assert persons["statuses"]["in_progress"] == 1
+    assert body["area"]["deadline"] == {
+        "name": "survey_end",
+        "label": "调查结束",
+        "date": "2015-01-31",
+        "overdue": False,
+        "days_left": 72,
+    }
+    gaoxin = body["children"][1]
+    assert gaoxin["persons"]["not_contacted"] == 1 and gaoxin["deadline"]["days_left"] == 41
+    with frozen_time(dt.datetime(2026, 12, 4, 4, 0, tzinfo=dt.UTC)):
+        late = await (await client.get("/api/v1/progress", headers=_auth(world.token_city))).json()
+    assert late["area"]["deadline"]["overdue"] is True
+    assert late["area"]["deadline"]["days_left"] is None
+
+
+async def test_persons_with_status_and_the_record_view_agrees(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    body = await (
+        await client.get("/api/v1/persons?status=not_contacted", headers=_auth(world.token_city))
+    ).json()
+    assert [p["name"] for p in body["persons"]] == ["赵丽"]
+    assert body["persons"][0]["status_label"] == "未联系" and body["total"] == 1
+    assert body["persons"][0]["last_contact"] is None
+    # A district token sees its district only.
+    gusu = await (await client.get("/api/v1/persons", headers=_auth(world.token_gusu))).json()
+    assert gusu["total"] == 5 and "赵丽" not in {p["name"] for p in gusu["persons"]}
+    paged = await (
+        await client.get("/api/v1/persons?limit=3&page=3", headers=_auth(world.token_city))
+    ).json()
+    assert (paged["pages"], len(paged["persons"])) == (3, 1)
+    async with sessions() as db, db.begin():
+        zhao = await db.scalar(select(Person).where(Person.name == "赵丽"))
+        assert zhao is not None
+        await add_contact(
+            db,
+            zhao,
+            outcome="refused",
+            on=dt.date(2014, 11, 2),
+            today=dt.date(2014, 11, 2),
+            actor=Actor.system("电话组"),
+            channel="console",
+            note="不愿登记",
+        )
+    one = await (
+        await client.get(f"/api/v1/persons/{zhao.id}", headers=_auth(world.token_city))
+    ).json()
+    assert one["status"] == "contacted" and one["status_label"] == "已联系（拒绝）"
+    assert one["last_contact"] == {
+        "date": "2014-11-02",
+        "outcome": "refused",
+        "outcome_label": "拒绝",
+    }
+    assert one["contacts"][0]["note"] == "不愿登记" and one["contacts"][0]["by"] == "电话组"
+    hidden = await client.get(f"/api/v1/persons/{zhao.id}", headers=_auth(world.token_gusu))
+    assert hidden.status == 404
+    bad = await client.get("/api/v1/persons?status=maybe", headers=_auth(world.token_city))
+    assert bad.status == 400 and "status" in (await bad.json())["message"]
+    record = await (
+        await client.get(
+            f"/api/v1/records/{world.records['returned']}", headers=_auth(world.token_city)
+        )
+    ).json()
+    assert record["person"]["status"] == "returned"
+    assert record["person"]["status_label"] == "已退回"

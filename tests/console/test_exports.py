@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from conftest import login
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from seed import EMPLOYER, World
+from seed import EMPLOYER, World, add_not_collected
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,6 +62,8 @@ async def test_xlsx_has_the_form_headers_in_order_and_labels_as_values(
     assert lin["性别"] in ("男", "女") and isinstance(lin["年龄"], int)
     assert lin["审核状态"] == "待审核" and lin["填报方式"] == "本人填报"
     assert by_name["周敏"]["审核状态"] == "已确认"
+    # The person's one status, as the console and the API show it.
+    assert lin["人员状态"] == "待审核" and by_name["吴刚"]["人员状态"] == "已退回"
     assert "不一致" not in (lin["标记"] or "")
     assert "单位未参保" in by_name["林大海"]["标记"]
 
@@ -197,3 +199,16 @@ def test_pdf_falls_back_to_the_builtin_cid_font(
     assert b"STSong-Light" in body and b"/FontFile2" not in body
     text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(body)).pages)
     assert "林晓" in text and "2014年11月1日" in text
+
+
+async def test_a_not_collected_record_exports_the_person_status_with_its_reason(
+    client: Client, world: World, form: Form, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_not_collected(sessions, form, world, "孙远", "长期外出")
+    await login(client, "city_admin")
+    response = await client.get("/console/exports/records.xlsx?status=all")
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    assert sheet is not None
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    statuses = [r[header.index("人员状态")] for r in rows]
+    assert "未采集（长期外出）" in statuses

@@ -11,7 +11,7 @@ from seed import World, add_not_collected
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console.chart import Series, cumulative, line_chart
-from bot.console.views.progress import deadlines
+from bot.deadlines import deadline_for, deadlines
 from bot.settings import Settings
 from flows import Form
 from storage import reporting
@@ -97,18 +97,24 @@ async def test_investigator_counts(
     assert total.collected == 5 and total.submitted == 4
 
 
-def test_deadlines_count_days_left_and_days_past() -> None:
+def test_deadlines_count_days_left_and_a_passed_one_is_overdue() -> None:
     settings = Settings(
         community_deadline=dt.date(2014, 12, 10),
         district_deadline=dt.date(2014, 12, 31),
         survey_end=dt.date(2015, 1, 31),
     )
     items = deadlines(settings, dt.date(2014, 12, 20))
-    assert [(label, left) for label, _, left in items] == [
-        ("社区完成采集并上传", -10),
-        ("各区完成工作总结", 11),
-        ("调查结束", 42),
+    assert [(d.label, d.days_left, d.overdue, d.text) for d in items] == [
+        ("社区完成采集并上传", -10, True, "2014-12-10（已过期）"),
+        ("各区完成工作总结", 11, False, "2014-12-31（还剩 11 天）"),
+        ("调查结束", 42, False, "2015-01-31（还剩 42 天）"),
     ]
+    assert deadlines(settings, dt.date(2014, 12, 10))[0].when == "今天截止"
+    # Years later it is still just overdue, never thousands of days.
+    assert deadlines(settings, dt.date(2026, 12, 4))[0].when == "已过期"
+    assert deadline_for("district", settings, dt.date(2014, 12, 20)).day == dt.date(2014, 12, 31)
+    assert deadline_for("street", settings, dt.date(2014, 12, 20)).key == "community_deadline"
+    assert deadline_for("city", settings, dt.date(2014, 12, 20)).key == "survey_end"
 
 
 def test_chart_is_cumulative_and_escaped() -> None:

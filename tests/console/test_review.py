@@ -325,3 +325,85 @@ async def test_queue_shows_the_answered_mobile_not_the_rosters(
     await login(client, "city_admin")
     html = await (await client.get("/console/queue")).text()
     assert "139****2222" in html
+
+
+async def test_a_returned_record_names_the_fields_by_their_labels(
+    client: Client, world: World
+) -> None:
+    await login(client, "city_admin")
+    html = await (await client.get(f"/console/records/{world.records['returned']}")).text()
+    assert "需修改：手机号码" in html
+    assert "mobile" not in re.sub(r"<[^>]+>", "", html)  # no field code anywhere in the text
+    assert "退回修改（需修改：手机号码）" in html  # the audit log too
+
+
+async def test_the_audit_log_says_which_question_a_saved_step_was(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from storage.repositories.actors import Actor
+    from storage.repositories.audit import add_event
+
+    record = await _record(sessions, world.records["plain"])
+    async with sessions() as db, db.begin():
+        for details in (
+            {"position": "insured_status", "action": "keep", "field": "mobile"},
+            {"position": "residence.road", "action": "answer", "field": "residence.district"},
+            {"position": "current_status"},  # saved before steps were described
+        ):
+            add_event(
+                db,
+                Actor.resident("web-1"),
+                "draft_saved",
+                record_id=record.id,
+                person_id=record.person_id,
+                channel="web",
+                details=details,
+            )
+    await login(client, "city_admin")
+    html = await (await client.get(f"/console/records/{record.id}")).text()
+    assert "确认原内容：手机号码" in html
+    assert "保存答案：当前常住地：区（县）" in html
+    assert "保存答案（下一题：当前状态）" in html
+    assert "<td>保存答案</td>" not in html
+
+
+async def test_the_console_is_chinese_unless_english_is_picked(
+    client: Client, world: World
+) -> None:
+    await login(client, "city_admin")
+    queue = await (await client.get("/console/queue")).text()
+    assert '<html lang="zh-CN">' in queue and "审核队列" in queue
+    # The switch on every page, remembered by this browser.
+    response = await client.post(
+        "/console/lang",
+        data={
+            "to": "en",
+            "next": "/console/queue",
+            "_csrf": await csrf_of(client, "/console/queue"),
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == "/console/queue"
+    english = await (await client.get("/console/queue")).text()
+    assert '<html lang="en">' in english
+    assert "Review queue" in english and "审核队列" not in english
+    assert "To review" in english  # a label made in Python
+    record = await (await client.get(f"/console/records/{world.records['returned']}")).text()
+    assert "Returned, waiting for changes" in record and "To change:" in record
+    assert "Audit log" in record
+    back = await client.post(
+        "/console/lang",
+        data={
+            "to": "zh",
+            "next": "/console/queue",
+            "_csrf": await csrf_of(client, "/console/queue"),
+        },
+    )
+    assert "审核队列" in await back.text()
+    # Somewhere else than the console is never a place to go back to.
+    away = await client.post(
+        "/console/lang",
+        data={"to": "en", "next": "https://example.org/", "_csrf": await csrf_of(client)},
+        allow_redirects=False,
+    )
+    assert away.headers["Location"] == "/console/"

@@ -250,3 +250,36 @@ def test_diagram_svg(tmp_path: Path) -> None:
     assert run(["form", "diagram", "-o", str(target)]) == 0
     svg = target.read_text(encoding="utf-8")
     assert "<svg" in svg and "guardian_name" in svg
+
+
+def test_the_shipped_form_is_package_data_of_flows() -> None:
+    from importlib import resources
+
+    from flows.loader import DEFAULT_FORM
+
+    shipped = resources.files("flows") / "forms" / "suzhou-2014.yaml"
+    assert shipped.is_file()
+    assert DEFAULT_FORM.read_bytes() == shipped.read_bytes()
+    assert DEFAULT_FORM.samefile(ROOT / "config" / "forms" / "suzhou-2014.yaml")
+
+
+def test_form_check_reads_canbao_form_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.settings import get_settings
+
+    own = tmp_path / "own.yaml"
+    own.write_text(
+        (ROOT / "config" / "forms" / "suzhou-2014.yaml")
+        .read_text(encoding="utf-8")
+        .replace("title: 苏州市区全民社会保险登记信息采集表", "title: 本地试用表"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CANBAO_FORM_FILE", str(own))
+    get_settings.cache_clear()
+    try:
+        assert run(["form", "check"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "本地试用表" in out and str(own) in out

@@ -70,7 +70,7 @@ async def test_console_and_chat_pages_run_under_their_policy(
     site: str, browser: Any, world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = await seed_person(sessions, "郑十一", born=years_ago(36), household="0505")
-    page = await browser.new_page()
+    page = await browser.new_page(locale="zh-CN")
     problems = watch(page)
     await page.goto(f"{site}/console/login")
     await page.fill("input[name=username]", "city_admin")
@@ -86,7 +86,7 @@ async def test_console_and_chat_pages_run_under_their_policy(
     ):
         await page.goto(site + path)
         await page.wait_for_load_state("networkidle")
-    chat = await browser.new_page()
+    chat = await browser.new_page(locale="zh-CN")
     problems += watch(chat)
     await chat.goto(f"{site}/c/{person.code}")
     await chat.wait_for_selector("#app[data-stage='identity']")
@@ -108,7 +108,7 @@ async def test_no_other_site_can_frame_the_console(site: str, browser: Any) -> N
     server = TestServer(other)
     await server.start_server()
     try:
-        page = await browser.new_page()
+        page = await browser.new_page(locale="zh-CN")
         problems = watch(page)
         await page.goto(str(server.make_url("/")))
         await page.wait_for_timeout(500)

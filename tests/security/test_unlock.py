@@ -72,7 +72,11 @@ async def test_unlock_from_the_record_page_needs_a_reason_and_is_audited(
     text = await (await client.get(page)).text()
     assert "登记链接已锁定" in text and f"/console/persons/{person.id}/unlock" in text
     listed = await (await client.get("/console/invites/locked")).text()
-    assert person.name in listed
+    assert person.name in listed and f"/console/persons/{person.id}" in listed
+    # The person's page carries the same card.
+    person_page = await (await client.get(f"/console/persons/{person.id}")).text()
+    assert "登记链接已锁定" in person_page
+    assert f'name="next" value="/console/persons/{person.id}"' in person_page
     no_reason = await unlock(client, person.id, "  ", page)
     assert no_reason.status == 303 and no_reason.headers["Location"] == page
     assert "写明" in await (await client.get(page)).text()

@@ -57,7 +57,7 @@ async def test_household_collected_door_to_door(
     await worker.send("/households")
     listing = worker.last_message
     assert "共 2 户" in listing.text
-    assert "待采集 4" in listing.text
+    assert "合计：未联系 4" in listing.text
     assert listing.buttons == ["• 0101", "• 0102"]
 
     await worker.click("• 0101")
@@ -67,10 +67,14 @@ async def test_household_collected_door_to_door(
     assert away.id_number not in house.text
     assert "钱老（父）139****1111" in house.text  # masked in the list
     assert "户号 0101 还差 3 人" in house.text
+    assert "钱一 " in house.text and "— 未联系" in house.text
+    assert house.buttons[:3] == ["• 钱一", "• 钱二", "• 钱小"]
     await worker.click("查看联系电话")
     assert "钱老（父）13900001111" in worker.last_message.text
 
     # Nobody at home for 钱一: 未采集 with a reason ends the form.
+    person = await worker.click("• 钱一", message=house)
+    assert "状态：未联系" in person.text and "钱一（" in person.text
     await worker.click("采集：钱一")
     assert "采集：钱一" in worker.last_message.text
     assert worker.last_message.buttons == ["已采集", "未采集"]
@@ -81,12 +85,17 @@ async def test_household_collected_door_to_door(
     await worker.click("确认无误")
     await worker.click("提交")
     assert "提交成功" in worker.last_message.text
-    assert "户号 0101 还差 2 人：钱二（待采集）、钱小（待采集）" in worker.last_message.text
+    assert "户号 0101 还差 2 人：钱二（未联系）、钱小（未联系）" in worker.last_message.text
 
     # 钱二 is at home: the whole form in investigator mode.
     await worker.send("/households")
     await worker.click("• 0101")
-    assert "采集：钱一" not in worker.last_message.buttons
+    assert "✅ 钱一" in worker.last_message.buttons
+    assert "未采集（人户分离）" in worker.last_message.text
+    done = await worker.click("✅ 钱一")
+    assert "采集：钱一" not in done.buttons  # handed in already
+    await worker.click("‹ 返回本户", message=done)
+    await worker.click("• 钱二")
     await worker.click("采集：钱二")
     await worker.click("已采集")
     await worker.click("本人")
@@ -103,7 +112,7 @@ async def test_household_collected_door_to_door(
     await worker.click("确认")
     await worker.click("确认")
     await worker.click("提交")
-    assert "户号 0101 还差 1 人：钱小（待采集）" in worker.last_message.text
+    assert "户号 0101 还差 1 人：钱小（未联系）" in worker.last_message.text
 
     # Someone at home who is not on the roster: added, flagged, and the form started.
     await worker.send("/households")
@@ -126,12 +135,16 @@ async def test_household_collected_door_to_door(
     await worker.send("/households")
     await worker.click("• 0101")
     assert "钱多多（名册外）" in worker.last_message.text
-    assert "还差 2 人：钱小（待采集）、钱多多（草稿）" in worker.last_message.text
+    assert "还差 2 人：钱小（未联系）、钱多多（填写中）" in worker.last_message.text
 
     await worker.send("/progress")
     progress = worker.last_message.text
     assert "人员：2/5 已完成" in progress
-    assert "待采集 2｜草稿 1｜已提交 1｜已确认 0｜未采集 1" in progress
+    assert "未联系：2 人（40%）" in progress
+    assert (
+        "未联系 2｜已发邀请 0｜已联系 0｜填写中 1｜待审核 1｜已退回 0｜已确认 0｜未采集 1"
+        in progress
+    )
     assert "社区完成采集期限：2014-12-10" in progress
 
     # Another community's person: a forged button is refused.
@@ -186,9 +199,9 @@ async def test_household_collected_door_to_door(
         await revoke_investigator(session, investigator, actor=Actor.system())
     await worker.send("/households")
     assert worker.last_message.text == "此功能仅供已绑定的调查员使用。"
-    await worker.click("采集：钱小", message=house)
+    await worker.click("• 钱小")
     assert worker.last_answer is not None and "调查员" in worker.last_answer["text"]
-    assert kid.person_id  # still 待采集: nothing was started for them
+    assert kid.person_id  # still 未联系: nothing was started for them
 
 
 async def test_someone_who_wrote_before_binding_is_an_investigator_once_bound(

@@ -131,7 +131,7 @@ async def test_morning_reminder_lists_open_households_once_a_day(
     async with sessions() as session:
         (row,) = (await session.scalars(select(Outbox))).all()
     assert row.chat_id == "6001"
-    assert "待采集 2 人" in row.payload["text"]
+    assert "未联系 2 人" in row.payload["text"]
     assert "0301、0302" in row.payload["text"]
     assert "还剩 9 天" in row.payload["text"]
     assert await scan(sessions, settings, now=at(2, 8)) == Queued(morning=1)  # the next day

@@ -225,3 +225,29 @@ async def test_identity_step_survives_restart_with_redis_and_postgresql(
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_after_cancel_typed_text_is_not_taken_as_an_answer(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    wu = await seed_person(sessions, "吴九", born=years_ago(36), household="0009")
+    await start_service(form=FORM)
+    user = tg.user(3601, "吴九")
+    await user.send(f"/start {wu.code}")
+    await user.send(wu.id_number)
+    await user.click("知道了，继续")
+    await user.click("本人")
+    assert "姓名" in user.last_message.text
+    await user.send("/cancel")
+    assert "已暂停" in user.last_message.text
+    await user.send("吴九九")  # meant for someone else, or typed by mistake: not an answer
+    assert "已暂停" in user.last_message.text and "/start" in user.last_message.text
+    record = await live_record(sessions, wu.person_id)
+    assert "name" not in record.state["answers"]
+    await user.send("/start")
+    assert "欢迎回来" in user.last_message.text and "姓名" in user.last_message.text
+    await user.send("吴九")
+    record = await live_record(sessions, wu.person_id)
+    assert record.state["answers"]["name"] == "吴九"

@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.synthetic import make_id_number
-from storage.models import Channel, FilledBy, Invite, Record, RecordRevision, RecordStatus
+from storage.models import (
+    AuditEvent,
+    Channel,
+    FilledBy,
+    Invite,
+    Record,
+    RecordRevision,
+    RecordStatus,
+)
 from tests.webchat.chatkit import (
     ADULT_SCRIPT,
     HEADERS,
@@ -22,6 +30,7 @@ from tests.webchat.conftest import ChatEnv
 
 pytestmark = pytest.mark.asyncio
 
+DERIVED = ("birth_date", "sex", "age")
 WRONG_ID = make_id_number(years_ago(50), "M", "320508", seq=99)
 
 
@@ -265,6 +274,49 @@ async def test_wrong_answers_are_explained_and_the_question_repeated(chat_env: C
     assert chat.position == "insured_status"
 
 
+async def test_an_empty_answer_is_answered_with_what_is_expected(chat_env: ChatEnv) -> None:
+    chat = await verified(chat_env, "child")
+    await run_script(chat, {"privacy_notice": "", "filler_role": "guardian"}, stop_at="name")
+    await chat.act("answer", text="   ")
+    assert chat.status == 200 and "请填写“姓名”" in chat.last["error"]
+    assert chat.position == "name"
+    other = chat_env.chat("other")
+    await other.identity("")
+    assert other.status == 400 and "18位公民身份号码" in other.last["error"]
+
+
+async def test_each_saved_step_is_audited_with_its_question(chat_env: ChatEnv) -> None:
+    chat = await verified(chat_env)
+    await run_script(chat, ADULT_SCRIPT, stop_at="mobile")
+    await chat.act("keep")
+    await chat.act("back")
+    async with chat_env.sessions() as session:
+        saved = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "draft_saved")
+                .order_by(AuditEvent.id.desc())
+                .limit(2)
+            )
+        ).all()
+    assert saved[0].details["action"] == "back" and saved[0].details["field"] == "insured_status"
+    assert saved[1].details["action"] == "keep" and saved[1].details["field"] == "mobile"
+
+
+async def test_the_completed_form_can_go_back_or_be_edited(chat_env: ChatEnv) -> None:
+    chat = await verified(chat_env)
+    await run_script(chat, ADULT_SCRIPT)
+    await chat.act("proceed")
+    await run_script(chat, TAIL_SCRIPT, stop_at="complete")
+    assert chat.view["can_back"] is True
+    await chat.act("back")
+    assert chat.position == "acknowledgement"
+    await chat.act("answer", text="yes")
+    assert chat.view["stage"] == "complete"
+    await chat.act("edit", field="mobile")
+    assert chat.position == "mobile"
+
+
 async def test_actions_out_of_order_are_refused(chat_env: ChatEnv) -> None:
     chat = await verified(chat_env)
     before = await record_of(chat_env.sessions, chat_env.people["adult"].person_id)
@@ -384,7 +436,8 @@ async def test_another_device_proves_identity_and_resumes_the_same_question(
     assert count == 1
 
 
-async def test_a_returned_record_shows_the_comment_reopens_and_resubmits(chat_env: ChatEnv) -> None:
+async def submit_and_return(chat_env: ChatEnv, fields: list[str] | None) -> ChatClient:
+    """The adult fills in and submits the form; a reviewer returns it marking ``fields``."""
     from storage.models import Staff
     from storage.repositories.accounts import create_staff
     from storage.repositories.records import return_record
@@ -401,27 +454,64 @@ async def test_a_returned_record_shows_the_comment_reopens_and_resubmits(chat_en
             select(Record).where(Record.live_person_id == adult.person_id)
         )
         assert record is not None
-        await return_record(
-            session, record, staff=staff, comment="请核对手机号码", fields=["mobile"]
-        )
+        await return_record(session, record, staff=staff, comment="请核对手机号码", fields=fields)
+    return chat
+
+
+async def test_the_first_view_after_a_return_asks_the_marked_fields(chat_env: ChatEnv) -> None:
+    chat = await submit_and_return(chat_env, ["mobile", "current_status"])
     await chat.state()
-    assert chat.view["stage"] == "complete" and chat.view["status"] == "returned"
-    assert any("请核对手机号码" in n for n in chat.view["notices"])
-    assert chat.view["returned"] == {"comment": "请核对手机号码", "fields": ["手机号码"]}
+    # Straight at the first marked question, with the comment and the fields by their labels.
+    assert chat.view["status"] == "returned" and chat.position == "mobile"
+    assert chat.view["returned"]["comment"] == "请核对手机号码"
+    assert chat.view["returned"]["fields"] == ["手机号码", "当前状态"]
+    assert chat.view["notices"] == []  # the view says it; the notification is not repeated
     await chat.state()
-    assert chat.view["notices"] == []  # delivered once
-    await chat.act("reopen")
-    assert chat.position == "mobile"
-    await chat.act("answer", text="13700002222")
+    assert chat.position == "mobile" and chat.view["returned"]["fields"] == ["手机号码", "当前状态"]
+    # Only the marked questions can be changed.
+    editable = {item["name"] for item in chat.view["summary"] if item["editable"]}
+    assert editable == {"mobile", "current_status"}
+    await chat.act("edit", field="remarks")
+    assert chat.status == 400
+
+
+async def test_resubmitting_needs_every_marked_field_answered_again(chat_env: ChatEnv) -> None:
+    chat = await submit_and_return(chat_env, ["mobile", "current_status"])
+    await chat.state()
+    await chat.act("back")  # to the review without looking at the marked questions
     assert chat.view["stage"] == "review"
+    assert chat.view["returned"]["awaiting"] == ["手机号码", "当前状态"]
+    await chat.act("proceed")
+    assert "手机号码、当前状态" in chat.last["error"] and chat.view["stage"] == "review"
+    await chat.act("submit")
+    assert chat.status == 409
+    await chat.act("edit", field="mobile")
+    await chat.act("answer", text="13700002222")  # changed
+    await chat.act("keep")  # 当前状态 kept on purpose
+    assert chat.view["stage"] == "review" and chat.view["returned"]["awaiting"] == []
     await chat.act("proceed")
     await run_script(chat, TAIL_SCRIPT, stop_at="complete")
     await chat.act("submit")
     assert chat.view["stage"] == "submitted"
     async with chat_env.sessions() as session:
         revisions = (await session.scalars(select(RecordRevision).order_by(RecordRevision.n))).all()
+        resubmitted = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "resubmitted")
+        )
     assert [r.n for r in revisions] == [1, 2]
     assert revisions[1].answers["mobile"] == "13700002222"
+    assert resubmitted is not None and resubmitted.details["unchanged"] == ["current_status"]
+
+
+async def test_a_return_without_marked_fields_opens_the_summary(chat_env: ChatEnv) -> None:
+    chat = await submit_and_return(chat_env, None)
+    await chat.state()
+    assert chat.view["stage"] == "review" and chat.view["returned"]["fields"] == []
+    assert all(i["editable"] for i in chat.view["summary"] if i["name"] not in DERIVED)
+    await chat.act("proceed")
+    await run_script(chat, TAIL_SCRIPT, stop_at="complete")
+    await chat.act("submit")
+    assert chat.view["stage"] == "submitted"
 
 
 async def test_someone_elses_record_is_not_duplicated(chat_env: ChatEnv) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,56 @@ def test_demo_refuses_bad_options(demo_env: str, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "--people 0" in err and "--port 70000" in err
     assert "Traceback" not in err
+
+
+def test_a_second_run_keeps_the_investigators_binding_code(
+    demo_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--no-serve"]) == 0
+    first = re.search(r"绑定码：(bind-\S+)", capsys.readouterr().out)
+    assert main(["demo", "--no-serve"]) == 0
+    second = re.search(r"绑定码：(bind-\S+)", capsys.readouterr().out)
+    assert first is not None and second is not None
+    assert second.group(1) == first.group(1)  # README: running it again changes nothing
+
+
+def test_a_taken_port_fails_before_anything_is_printed(
+    demo_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert "用户名" not in out and "/c/" not in out  # no logins or links for a server that fails
+    assert f"127.0.0.1:{port}" in err and "--port" in err
+    assert "Traceback" not in err
+
+
+def test_the_server_log_leaves_out_each_state_change() -> None:
+    from bot.cli.run import configure_logging
+
+    root, machine = logging.getLogger(), logging.getLogger("transitions")
+    handlers, level, machine_level = list(root.handlers), root.level, machine.level
+    try:
+        root.setLevel(logging.INFO)
+        configure_logging("INFO")
+        assert logging.getLogger("canbao.run").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("transitions.core").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:], root.level = handlers, level
+        machine.setLevel(machine_level)
+
+
+async def test_the_server_address_alone_leads_to_the_console(tmp_path: Path) -> None:
+    from storage.testing import temporary_database
+
+    async with temporary_database(directory=tmp_path, migrate=True) as engine:
+        settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+        app = create_app(settings, make_sessionmaker(engine), load_default_form())
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/", allow_redirects=False)
+            assert response.status == 302 and response.headers["Location"] == "/console/"
+            landed = await client.get("/")
+            assert landed.status == 200 and "登录" in await landed.text()

@@ -93,6 +93,8 @@ async def test_preview_in_investigator_mode_asks_the_collection_status_first(
     status, body = await post(chat_env, "submit", {"token": body["token"]})
     assert status == 200 and "不会保存" in body["message"]
     assert body["view"]["record"]["not_collected_reason"] == "away"
+    # The preview ends there, as a submission does, instead of offering 提交 again.
+    assert body["view"]["stage"] == "submitted" and body["view"]["can_back"] is False
     assert await rows(chat_env, Record) == 0
     status, body = await post(chat_env, "state", {"mode": "admin"})
     assert status == 400

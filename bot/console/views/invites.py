@@ -12,6 +12,7 @@ from bot.appkeys import SESSIONMAKER
 from bot.console.auth import current_staff
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.telegram.i18n import gettext as _
 from storage.models import Person
 from storage.repositories import Actor
 from storage.repositories.invites import invite_for_person, is_locked, locked_invites, unlock_invite
@@ -53,12 +54,10 @@ async def unlock(request: web.Request) -> web.Response:
     session = await get_session(request)
     reason = str(form.get("reason", "")).strip()
     if not reason:
-        flash(
-            session, "解锁前请写明如何核实了本人身份（例如：电话核实，本人报出身份证号）。", "error"
-        )
+        flash(session, _("解锁前请写明如何核实了本人身份（例如：电话回访核实）。"), "error")
         raise web.HTTPSeeOther(back)
     if len(reason) > MAX_REASON:
-        flash(session, f"解锁原因最多 {MAX_REASON} 个字。", "error")
+        flash(session, _("解锁原因最多 {n} 个字。").format(n=MAX_REASON), "error")
         raise web.HTTPSeeOther(back)
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         person = await db.get(Person, int(request.match_info["person_id"]))
@@ -69,11 +68,11 @@ async def unlock(request: web.Request) -> web.Response:
             raise web.HTTPNotFound()
         invite = await invite_for_person(db, person.id)
         if invite is None or not is_locked(invite):
-            message, kind = f"{person.name} 的登记链接没有锁定，无需解锁。", "ok"
+            message = _("{name} 的登记链接没有锁定，无需解锁。").format(name=person.name)
         else:
             await unlock_invite(
                 db, invite, actor=Actor.staff(staff), reason=reason, channel="console"
             )
-            message, kind = f"已解锁 {person.name} 的登记链接，可以再尝试 5 次。", "ok"
-    flash(session, message, kind)
+            message = _("已解锁 {name} 的登记链接，可以再尝试 5 次。").format(name=person.name)
+    flash(session, message)
     raise web.HTTPSeeOther(back)

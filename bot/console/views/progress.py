@@ -1,8 +1,10 @@
-"""Progress 市 → 区 → 街道 → 社区: counts, rates, deadlines, investigators, daily chart."""
+"""Progress 市 → 区 → 街道 → 社区: each person's status (未联系 first), rates, deadlines,
+investigators, daily chart."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp_jinja2
@@ -10,30 +12,41 @@ from aiohttp import web
 from aiohttp_session import get_session
 from markupsafe import Markup
 
+from bot import clock
 from bot.appkeys import SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
-from storage import reporting
+from bot.deadlines import Deadline, deadline_for, deadlines
+from bot.telegram.i18n import N_
+from storage import people, reporting
+from storage.person_status import STATUS_LABELS, STATUS_ORDER
 
 router = web.RouteTableDef()
 
 REASON_LABELS = {"separated": "人户分离", "away": "长期外出", "unknown": "情况不明"}
 CHART_DAYS = 120
-LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道", "community": "社区"}
+LEVEL_LABELS = {
+    "city": N_("市"),
+    "district": N_("区"),
+    "street": N_("街道"),
+    "community": N_("社区"),
+}
 
 
 async def resolve_area(
-    request: web.Request, db: Any, scope: int | None
+    request: web.Request, db: Any, scope: int | None, params: Mapping[str, Any] | None = None
 ) -> tuple[str, int | None, list[reporting.AreaRef]]:
-    """The (level, id, breadcrumb) asked for; 404 when unknown or outside ``scope``."""
-    level = request.query.get("level", "city")
+    """The (level, id, breadcrumb) asked for in the query (or ``params``, a posted form);
+    404 when unknown or outside ``scope``."""
+    query = request.query if params is None else params
+    level = str(query.get("level", "city"))
     if level not in reporting.LEVELS:
         raise web.HTTPNotFound()
     area_id: int | None = None
     if level != "city":
         try:
-            area_id = int(request.query.get("id", ""))
+            area_id = int(str(query.get("id", "")))
         except ValueError:
             raise web.HTTPNotFound() from None
         district = await reporting.area_district(db, level, area_id)
@@ -45,14 +58,22 @@ async def resolve_area(
     return level, area_id, crumbs
 
 
-def deadlines(settings: Any, today: dt.date) -> list[tuple[str, dt.date, int]]:
-    """(what, date, days left) for each configured deadline; negative when passed."""
-    items = [
-        ("社区完成采集并上传", settings.community_deadline),
-        ("各区完成工作总结", settings.district_deadline),
-        ("调查结束", settings.survey_end),
+def investigator_lines(
+    filled: list[reporting.AreaProgress], reached: list[people.ReachLine]
+) -> list[tuple[reporting.AreaProgress, people.ReachLine]]:
+    """One line per investigator: the records they filled and the roster of their communities
+    (an investigator with no record yet is listed too), most records handed in first."""
+    by_id = {line.id: line for line in filled}
+    roster = {line.id: line for line in reached}
+    ids = list(dict.fromkeys([*by_id, *roster]))
+    lines = [
+        (
+            by_id.get(i) or reporting.AreaProgress("investigator", i, roster[i].name),
+            roster.get(i) or people.ReachLine("investigator", i, by_id[i].name),
+        )
+        for i in ids
     ]
-    return [(label, day, (day - today).days) for label, day in items]
+    return sorted(lines, key=lambda pair: (-pair[0].handed_in, pair[0].name))
 
 
 @router.get("/progress", name="console_progress")
@@ -63,9 +84,14 @@ async def progress_page(request: web.Request) -> web.Response:
     async with request.config_dict[SESSIONMAKER]() as db:
         level, area_id, crumbs = await resolve_area(request, db, staff.district_id)
         total, children = await reporting.progress(db, staff.district_id, level, area_id)
-        investigators = await reporting.investigator_progress(db, staff.district_id, level, area_id)
+        reach, reach_children = await people.reach(db, staff.district_id, level, area_id)
+        investigators = investigator_lines(
+            await reporting.investigator_progress(db, staff.district_id, level, area_id),
+            await people.investigator_reach(db, staff.district_id, level, area_id),
+        )
         daily = await reporting.daily_counts(db, staff.district_id, level, area_id)
-    today = dt.datetime.now(reporting.CHINA_TZ).date()
+    today = clock.today()
+    reach_by_id = {line.id: line for line in reach_children}
     seen = [d for series in daily.values() for d in series]
     end = max([min(today, settings.survey_end), *seen])
     # A chart of the survey window, or of the last months when data lies far outside it.
@@ -79,7 +105,11 @@ async def progress_page(request: web.Request) -> web.Response:
         end,
         f"{crumbs[-1].name} 每日进度",
     )
-    child_level = {"city": "district", "district": "street", "street": "community"}.get(level)
+    child_level = reporting.CHILD_LEVEL.get(level)
+    child_deadline: Deadline | None = (
+        deadline_for(child_level, settings, today) if child_level else None
+    )
+    area_query = "" if level == "city" else f"level={level}&id={area_id}"
     session = await get_session(request)
     context = {
         "staff": staff,
@@ -87,11 +117,20 @@ async def progress_page(request: web.Request) -> web.Response:
         "level": level,
         "crumbs": crumbs,
         "total": total,
-        "children": children,
+        "reach": reach,
+        "children": [
+            (c, reach_by_id.get(c.id) or people.ReachLine(c.level, c.id, c.name)) for c in children
+        ],
         "child_level": child_level,
+        "child_deadline": child_deadline,
         "investigators": investigators,
+        "investigator_deadline": deadline_for("investigator", settings, today),
         "reasons": REASON_LABELS,
         "level_labels": LEVEL_LABELS,
+        "status_labels": STATUS_LABELS,
+        "status_order": STATUS_ORDER,
+        "area_query": area_query,
+        "deadline": deadline_for(level, settings, today),
         "deadlines": deadlines(settings, today),
         "today": today,
         "chart": Markup(chart),

@@ -19,6 +19,7 @@ from bot.console.filters import (
 )
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.telegram.i18n import gettext as _
 from storage import reporting
 from storage.repositories.accounts import list_investigators
 from storage.repositories.records import confirm_unflagged
@@ -93,11 +94,11 @@ async def bulk_confirm(request: web.Request) -> web.Response:
         done = await confirm_unflagged(db, ids, staff=staff) if ids else []
     session = await get_session(request)
     skipped = len(ids) - len(done)
-    message = f"已确认 {len(done)} 条记录。"
+    message = _("已确认 {n} 条记录。").format(n=len(done))
     if skipped:
-        message += f"{skipped} 条因带有标记或状态不符未确认，请逐条审核。"
+        message += _("{n} 条因带有标记或状态不符未确认，请逐条审核。").format(n=skipped)
     if not ids:
-        message = "没有可以批量确认的记录（只确认无标记、待审核的记录）。"
+        message = _("没有可以批量确认的记录（只确认无标记、待审核的记录）。")
     flash(session, message)
     location = request.app.router["console_queue"].url_for()
     raise web.HTTPSeeOther(f"{location}?{filter_query(form)}")

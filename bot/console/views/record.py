@@ -16,6 +16,7 @@ from bot.console.correction import CorrectionError, correct_answer, correctable_
 from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
+from bot.telegram.i18n import gettext as _
 from storage import reporting
 from storage.models import Record, RecordStatus
 from storage.repositories import StorageError
@@ -90,7 +91,12 @@ async def record_page(request: web.Request) -> web.Response:
         "lines": present.answer_lines(form, answers),
         "flags": present.flag_texts(form, record),
         "history": list(reversed(history)),
-        "events": [(e, present.event_summary(e)) for e in detail.events],
+        "events": [(e, present.event_summary(e, form)) for e in detail.events],
+        "return_labels": present.field_labels(form, record.return_fields or []),
+        "kept": {
+            n: present.field_labels(form, names)
+            for n, names in present.unchanged_by_revision(list(detail.events)).items()
+        },
         "returnable": present.returnable_fields(form, answers),
         "status_labels": STATUS_LABELS,
         "filled_by_labels": FILLED_BY_LABELS,
@@ -135,13 +141,13 @@ async def _apply(
     version = _version(form)
     if action == "confirm":
         await confirm(db, record, staff=staff, expected_version=version)
-        return "已确认。登记人会收到通知。"
+        return _("已确认。登记人会收到通知。")
     if action == "return":
         comment = str(form.get("comment", "")).strip()
         if not comment:
-            raise ValueError("退回时请写明需要修改的内容。")
+            raise ValueError(_("退回时请写明需要修改的内容。"))
         if len(comment) > MAX_COMMENT:
-            raise ValueError(f"退回意见最多 {MAX_COMMENT} 个字。")
+            raise ValueError(_("退回意见最多 {n} 个字。").format(n=MAX_COMMENT))
         fields = [str(v) for v in form.getall("fields", [])]
         await return_record(
             db,
@@ -151,21 +157,23 @@ async def _apply(
             fields=fields or None,
             expected_version=version,
         )
-        return "已退回。登记人会收到通知，并只需修改所选项目。" if fields else "已退回。"
+        if fields:
+            return _("已退回。登记人会收到通知，并只需修改所选项目。")
+        return _("已退回。")
     if action == "enroll":
         try:
             enrolled_on = dt.date.fromisoformat(str(form.get("enrolled_at", "")))
         except ValueError:
-            raise ValueError("请填写参保日期，格式如 2014-11-20。") from None
+            raise ValueError(_("请填写参保日期，格式如 2014-11-20。")) from None
         today = dt.datetime.now(reporting.CHINA_TZ).date()
         if enrolled_on > today:
-            raise ValueError("参保日期不能晚于今天。")
+            raise ValueError(_("参保日期不能晚于今天。"))
         chosen = [str(v) for v in form.getall("insurance", []) if str(v) in ENROLL_OPTIONS]
         other = str(form.get("insurance_other", "")).strip()
         if other:
             chosen.append(other)
         if not chosen:
-            raise ValueError("请选择办理的险种。")
+            raise ValueError(_("请选择办理的险种。"))
         await mark_enrolled(
             db,
             record,
@@ -174,7 +182,7 @@ async def _apply(
             insurance="、".join(chosen)[:64],
             expected_version=version,
         )
-        return "已登记动员后参保情况。"
+        return _("已登记动员后参保情况。")
     if action == "correct":
         return await _correct(db, record, staff, form, version, default_form)
     raise web.HTTPNotFound()
@@ -185,11 +193,11 @@ async def _correct(
 ) -> str:
     reason = str(form.get("reason", "")).strip()
     if not reason:
-        raise ValueError("更正已确认的记录必须写明原因。")
+        raise ValueError(_("更正已确认的记录必须写明原因。"))
     if len(reason) > MAX_COMMENT:
-        raise ValueError(f"更正原因最多 {MAX_COMMENT} 个字。")
+        raise ValueError(_("更正原因最多 {n} 个字。").format(n=MAX_COMMENT))
     if record.status != RecordStatus.confirmed:
-        raise ValueError("只有已确认的记录通过更正修改；待审核的记录请退回。")
+        raise ValueError(_("只有已确认的记录通过更正修改；待审核的记录请退回。"))
     field = str(form.get("field", ""))
     engine_form = present.form_for(default_form, record.form_id, record.form_version)
     try:
@@ -206,7 +214,7 @@ async def _correct(
         reason=reason,
         expected_version=version,
     )
-    return f"已更正，生成第 {revision.n} 版。"
+    return _("已更正，生成第 {n} 版。").format(n=revision.n)
 
 
 @router.post(r"/records/{record_id:\d+}/confirm", name="console_confirm")

@@ -1,5 +1,8 @@
 // The chat page: draws the server's view of the conversation and sends one action at a time.
 // No framework and no external files: the page must work offline in any current browser.
+//
+// Layout of this file: texts (the page's language), drawing helpers, talking to the server,
+// the composer (buttons and text box), the stages, the summary panel and the tool bar, start.
 (function () {
   "use strict";
 
@@ -22,6 +25,32 @@
   var shownState = null; // the question last drawn in the log, so it is not repeated
   var firstDraw = true;
   var lastAction = null;
+
+  // ------------------------------------------------------------------ texts
+
+  // The page's texts are Chinese; the server puts the translations of the page's language
+  // (bot/locales, extracted from the t("...") calls below) into #chat-strings.
+  var strings = {};
+  (function () {
+    var node = document.getElementById("chat-strings");
+    if (!node) return;
+    try {
+      strings = JSON.parse(node.textContent || "{}") || {};
+    } catch (e) {
+      strings = {};
+    }
+  })();
+
+  // The text in the page's language, with {name} replaced by values[name].
+  function t(text, values) {
+    var out = Object.prototype.hasOwnProperty.call(strings, text) && strings[text] ? strings[text] : text;
+    if (values) {
+      Object.keys(values).forEach(function (key) {
+        out = out.split("{" + key + "}").join(String(values[key]));
+      });
+    }
+    return out;
+  }
 
   // ------------------------------------------------------------------ drawing helpers
 
@@ -49,8 +78,8 @@
   }
 
   function maskId(text) {
-    var t = String(text).replace(/\s+/g, "");
-    return t.length > 8 ? t.slice(0, 4) + "*".repeat(t.length - 8) + t.slice(-4) : t;
+    var s = String(text).replace(/\s+/g, "");
+    return s.length > 8 ? s.slice(0, 4) + "*".repeat(s.length - 8) + s.slice(-4) : s;
   }
 
   function button(label, cls, onClick) {
@@ -67,9 +96,9 @@
       row.appendChild(el("dt", null, item.label));
       var dd = el("dd", null, item.value);
       if (editable && item.editable) {
-        var edit = button("修改", "edit", function () {
+        var edit = button(t("修改"), "edit", function () {
           closePanel();
-          send("edit", { field: item.name }, "修改：" + item.label);
+          send("edit", { field: item.name }, t("修改：{label}", { label: item.label }));
         });
         edit.setAttribute("data-field", item.name);
         dd.appendChild(edit);
@@ -97,14 +126,14 @@
         return response
           .json()
           .catch(function () {
-            return { error: "服务器返回的内容无法读取，请稍后刷新页面。" };
+            return { error: t("服务器返回的内容无法读取，请稍后刷新页面。") };
           })
           .then(function (data) {
             return { status: response.status, data: data };
           });
       },
       function () {
-        return { status: 0, data: { error: "网络连接失败，请检查网络后再试。您已填写的内容不会丢失。" } };
+        return { status: 0, data: { error: t("网络连接失败，请检查网络后再试。您已填写的内容不会丢失。") } };
       }
     );
   }
@@ -114,7 +143,8 @@
   function handle(result) {
     var data = result.data || {};
     if (data.token) token = data.token;
-    if (data.error) bubble("bot error", data.error);
+    // A refusal the new view itself states (a link just locked) is said once, by the view.
+    if (data.error && !(data.view && data.view.message === data.error)) bubble("bot error", data.error);
     if (data.message) bubble("bot success", data.message);
     if (data.view) render(data.view);
     else if (!view) setControls([]);
@@ -151,6 +181,8 @@
 
   // ------------------------------------------------------------------ the composer
 
+  // Buttons, and a text box when textOptions is given ({placeholder, inputmode, submit}).
+  // Whatever is typed goes to the server, an empty answer too: the server says what it expects.
   function setControls(buttons, textOptions) {
     choices.innerHTML = "";
     buttons.forEach(function (b) {
@@ -159,16 +191,11 @@
     if (textOptions) {
       textForm.hidden = false;
       textBox.value = "";
-      textBox.placeholder = textOptions.placeholder || "在这里输入";
+      textBox.placeholder = textOptions.placeholder || t("在这里输入");
       textBox.setAttribute("inputmode", textOptions.inputmode || "text");
       textForm.onsubmit = function (event) {
         event.preventDefault();
-        var value = textBox.value;
-        if (!value.trim() && !textOptions.allowEmpty) {
-          textBox.focus();
-          return;
-        }
-        textOptions.submit(value);
+        textOptions.submit(textBox.value);
       };
       if (!("ontouchstart" in window)) textBox.focus();
     } else {
@@ -181,8 +208,8 @@
     var buttons = [];
     var multi = prompt.kind === "select_multiple";
     if (prompt.kind === "note") {
-      buttons.push(button("我已阅读，继续", "choice primary", function () {
-        send("answer", { text: "" }, "我已阅读");
+      buttons.push(button(t("我已阅读，继续"), "choice primary", function () {
+        send("answer", { text: "" }, t("我已阅读"));
       }));
     }
     prompt.choices.forEach(function (choice) {
@@ -200,28 +227,29 @@
     });
     if (multi) {
       var picked = prompt.choices.filter(function (c) { return c.selected; });
-      buttons.push(button("完成", "choice primary", function () {
-        send("finish", {}, picked.map(function (c) { return c.label; }).join("、") || "完成");
+      buttons.push(button(t("完成"), "choice primary", function () {
+        send("finish", {}, picked.map(function (c) { return c.label; }).join("、") || t("完成"));
       }));
     }
     if (prompt.current !== null && !multi && prompt.kind !== "confirm") {
-      buttons.push(button("确认：" + prompt.current, "choice primary keep", function () {
+      buttons.push(button(t("确认：{value}", { value: prompt.current }), "choice primary keep", function () {
         send("keep", {}, prompt.current);
       }));
     }
     if (prompt.optional) {
-      buttons.push(button("跳过", "choice secondary", function () {
-        send("skip", {}, "跳过");
+      buttons.push(button(t("跳过"), "choice secondary", function () {
+        send("skip", {}, t("跳过"));
       }));
     }
     var text = null;
     if (prompt.allow_text && prompt.kind !== "note" && prompt.kind !== "confirm") {
       var numeric = prompt.kind === "mobile";
       text = {
-        placeholder: prompt.current !== null ? "输入新的内容，或点上面的“确认”" : "在这里输入",
+        placeholder: prompt.current !== null ? t("输入新的内容，或点上面的“确认”") : t("在这里输入"),
         inputmode: numeric ? "numeric" : "text",
         submit: function (value) {
-          send("answer", { text: value }, prompt.kind === "id_number" ? maskId(value) : value);
+          var shown = prompt.kind === "id_number" ? maskId(value) : value;
+          send("answer", { text: value }, shown.trim() ? shown : null);
         },
       };
     }
@@ -229,6 +257,24 @@
   }
 
   // ------------------------------------------------------------------ the stages
+
+  function drawIdentity(v) {
+    if (firstDraw) {
+      // Before the identity check: the surname and the community, nothing of the number.
+      bubble("bot", t("您好！这里是苏州市全民参保登记。本次登记对象：{surname}某（{community}）。", v.person));
+    }
+    bubble(
+      "bot question",
+      t("请输入登记对象的18位公民身份号码，核对身份后开始填写。"),
+      el("div", "hint", t("还可以尝试 {n} 次", { n: v.attempts_left }))
+    );
+    setControls([], {
+      placeholder: t("18位公民身份号码"),
+      submit: function (value) {
+        send("identity", { id_number: value }, value.trim() ? maskId(value) : null);
+      },
+    });
+  }
 
   function drawQuestion(prompt) {
     // Toggling an option of a multi-select redraws its buttons, not the question.
@@ -239,10 +285,12 @@
     var extra = el("div", "bubble-extra");
     if (prompt.hint) extra.appendChild(el("div", "hint", prompt.hint));
     if (prompt.current !== null && prompt.kind !== "confirm") {
-      extra.appendChild(el("div", "current", (prompt.prefilled ? "登记信息中为：" : "已填写：") + prompt.current));
+      var shown = { value: prompt.current };
+      var said = prompt.prefilled ? t("登记信息中为：{value}", shown) : t("已填写：{value}", shown);
+      extra.appendChild(el("div", "current", said));
     }
-    if (prompt.kind === "select_multiple") extra.appendChild(el("div", "hint", "可以多选，选好后点“完成”。"));
-    var label = prompt.label + (prompt.optional ? "（可不填）" : "");
+    if (prompt.kind === "select_multiple") extra.appendChild(el("div", "hint", t("可以多选，选好后点“完成”。")));
+    var label = prompt.optional ? t("{label}（可不填）", { label: prompt.label }) : prompt.label;
     var node = bubble("bot question", label, extra);
     node.setAttribute("data-state", prompt.state);
     shownState = prompt.state;
@@ -252,18 +300,21 @@
   function drawReview(v) {
     var extra = el("div", "bubble-extra");
     extra.appendChild(summaryTable(v.summary, true));
+    if (v.returned && v.returned.awaiting.length) {
+      extra.appendChild(el("div", "warning", t("退回时需要修改、还没有重新回答的项目：{fields}。请点该项的“修改”，改正或确认原来的内容。", { fields: v.returned.awaiting.join("、") })));
+    }
     v.warnings.forEach(function (w) {
       extra.appendChild(el("div", "warning", "⚠ " + w.message));
     });
-    bubble("bot review", "请核对您填写的信息。需要修改的，点该项的“修改”。", extra);
+    bubble("bot review", t("请核对您填写的信息。需要修改的，点该项的“修改”。"), extra);
     var buttons = [];
     if (v.warnings.length) {
-      buttons.push(button("答案无误，继续", "choice primary", function () {
+      buttons.push(button(t("答案无误，继续"), "choice primary", function () {
         confirmThenProceed();
       }));
     } else {
-      buttons.push(button("确认无误，继续", "choice primary", function () {
-        send("proceed", {}, "确认无误");
+      buttons.push(button(t("确认无误，继续"), "choice primary", function () {
+        send("proceed", {}, t("确认无误"));
       }));
     }
     setControls(buttons);
@@ -272,7 +323,7 @@
   function confirmThenProceed() {
     if (busy) return;
     busy = true;
-    bubble("me", "答案无误");
+    bubble("me", t("答案无误"));
     var body = preview ? { token: token } : { version: view.version };
     request("POST", "/confirm_warnings", body).then(function (result) {
       busy = false;
@@ -288,12 +339,11 @@
     extra.appendChild(summaryTable(v.summary, false));
     var buttons = [];
     if (v.returned) {
-      bubble("bot", "表格已重新填好。如还需修改请点“修改”，否则请点“重新提交”。", extra);
-      buttons.push(button("重新提交", "choice primary", function () { send("submit", {}, "重新提交"); }));
-      buttons.push(button("修改", "choice secondary", function () { send("reopen", {}, "修改"); }));
+      bubble("bot", t("表格已重新填好。如还需修改请点下方的“已填内容 / 修改”，否则请点“重新提交”。"), extra);
+      buttons.push(button(t("重新提交"), "choice primary", function () { send("submit", {}, t("重新提交")); }));
     } else {
-      bubble("bot", "全部填写完成。确认无误后请点“提交”。", extra);
-      buttons.push(button("提交", "choice primary", function () { send("submit", {}, "提交"); }));
+      bubble("bot", t("全部填写完成。确认无误后请点“提交”；需要修改请点下方的“已填内容 / 修改”。"), extra);
+      buttons.push(button(t("提交"), "choice primary", function () { send("submit", {}, t("提交")); }));
     }
     setControls(buttons);
   }
@@ -302,13 +352,34 @@
     var extra = el("div", "bubble-extra");
     if (v.summary && v.summary.length) extra.appendChild(summaryTable(v.summary, false));
     var text = v.preview
-      ? "预览结束：以下是将会保存的内容（预览不会保存）。"
-      : "登记编号 " + v.reference + "，当前状态：" + v.status_text + "。";
+      ? t("预览结束：以下是将会保存的内容（预览不会保存）。可以点上方的“重新开始”再试一次。")
+      : t("登记编号 {reference}，当前状态：{status}。", { reference: v.reference, status: v.status_text });
     bubble("bot done", text, extra);
     (v.policy_notes || []).forEach(function (note) {
       bubble("bot policy", note);
     });
     setControls([]);
+  }
+
+  // The reviewer's comment and what to change, once when the page meets a returned record.
+  function drawReturned(v) {
+    var text = t("社保经办机构退回了您的登记，请修改后重新提交。意见：{comment}", { comment: v.returned.comment });
+    if (v.returned.fields.length) {
+      text += "\n" + t("需要修改：{fields}。请逐项改正，或点“确认”保留原来的内容。", { fields: v.returned.fields.join("、") });
+    }
+    bubble("bot notice", text);
+  }
+
+  function drawProgress(v) {
+    var prompt = v.prompt;
+    progress.textContent = prompt && prompt.remaining ? t("还剩 {n} 题", { n: prompt.remaining }) : "";
+  }
+
+  function drawTools(v) {
+    var stage = v.stage;
+    var open = stage === "question" || stage === "review" || stage === "complete";
+    backBtn.disabled = !(open && v.can_back);
+    summaryBtn.disabled = !(open && v.summary && v.summary.length);
   }
 
   function render(v) {
@@ -321,32 +392,19 @@
       bubble("bot notice", text);
     });
     if (firstDraw && v.person && stage !== "identity" && stage !== "locked") {
-      bubble("bot", "您好！这是 " + v.person.name + "（" + v.person.id + "）的全民参保登记。");
+      bubble("bot", t("您好！这是 {name}（{id}）的全民参保登记。", v.person));
     }
-    // The reviewer's comment, unless the notification just shown already carried it.
-    if (v.returned && (!before || !before.returned) && !(v.notices || []).length) {
-      var text = "社保经办机构退回了您的登记，请修改后重新提交。意见：" + v.returned.comment;
-      if (v.returned.fields.length) text += "（需修改：" + v.returned.fields.join("、") + "）";
-      bubble("bot notice", text);
-    }
-    if (firstDraw && (stage === "question" || stage === "review") && v.summary && v.summary.length) {
+    if (v.returned && (!before || !before.returned)) drawReturned(v);
+    if (firstDraw && !v.returned && (stage === "question" || stage === "review") && v.summary && v.summary.length) {
       var extra = el("div", "bubble-extra");
       extra.appendChild(summaryTable(v.summary, false));
-      bubble("bot", "您已填写的内容（接着上次的进度继续）：", extra);
+      bubble("bot", t("您已填写的内容（接着上次的进度继续）："), extra);
     }
-    backBtn.disabled = !v.can_back;
-    summaryBtn.disabled = !(v.summary && v.summary.length) || !(stage === "question" || stage === "review");
-    progress.textContent = v.prompt && v.prompt.total ? "第 " + v.prompt.step + "/" + v.prompt.total + " 题" : "";
+    drawTools(v);
+    drawProgress(v);
 
     if (stage === "identity") {
-      if (firstDraw) {
-        bubble("bot", "您好！这里是苏州市全民参保登记。本次登记对象：" + v.person.surname + "某（" + v.person.community + "）。");
-      }
-      bubble("bot question", "请输入登记对象的18位公民身份号码，核对身份后开始填写。", el("div", "hint", "还可以尝试 " + v.attempts_left + " 次"));
-      setControls([], {
-        placeholder: "18位公民身份号码",
-        submit: function (value) { send("identity", { id_number: value }, maskId(value)); },
-      });
+      drawIdentity(v);
     } else if (stage === "locked" || stage === "duplicate") {
       bubble("bot error", v.message);
       setControls([]);
@@ -377,9 +435,11 @@
     panel.hidden = true;
   }
 
-  backBtn.addEventListener("click", function () { send("back", {}, "返回上一题"); });
+  backBtn.addEventListener("click", function () { send("back", {}, t("返回上一题")); });
   summaryBtn.addEventListener("click", openPanel);
   document.getElementById("panel-close").addEventListener("click", closePanel);
+
+  // ------------------------------------------------------------------ start
 
   function startPreview(mode) {
     token = null;

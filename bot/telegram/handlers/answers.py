@@ -13,6 +13,7 @@ from bot.telegram.handlers.context import (
     active_record,
     identify,
     needs_reopen,
+    paused,
     persist,
     typed_after_question,
 )
@@ -52,6 +53,11 @@ async def on_text(
     stray_id = settings.delete_id_messages and carries_id_number(message.text)
     if record is None:
         await message.answer(_nothing_open(filler))
+        if stray_id:
+            await delete_quietly(bot, filler.chat_id, message.message_id)
+        return
+    if await paused(state):
+        await message.answer(_("填写已暂停，这条消息没有作为答案。发送 /start 继续填写。"))
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return

@@ -14,6 +14,7 @@ from bot.telegram.handlers.context import (
     active_record,
     identify,
     needs_reopen,
+    pause,
     persist,
     person_of,
     set_active,
@@ -46,6 +47,7 @@ async def _editable(
         await message.answer(_no_record(filler))
         return None
     conv = Conversation.restore(form, record.state)
+    await set_active(state, record.id)  # a command on the record resumes a pause
     if not record.editable or needs_reopen(record, conv):
         await show_record(session, bot, form, filler, record, state, inbox_key)
         return None
@@ -111,6 +113,7 @@ async def on_cancel(message: Message, session: AsyncSession, state: FSMContext) 
         await set_active(state, 0)
         await message.answer(_("已暂停，草稿已保存。发送 /households 继续采集，或选择其他人员。"))
         return
+    await pause(state)
     await message.answer(_("已暂停，草稿已保存。下次发送 /start 即可从暂停处继续。"))
 
 

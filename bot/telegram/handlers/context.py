@@ -16,6 +16,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import returns
+from bot.returns import needs_reopen as needs_reopen
 from bot.telegram.middlewares.inbox import mark_handled
 from bot.telegram.render import Screen
 from flows import Conversation, Form
@@ -30,13 +32,14 @@ INVITE = "invite"  # FSM data: the invite whose identity proof is awaited
 ADD_HOUSEHOLD = "add_household"  # FSM data: household a new person is being added to
 ADD_NAME = "add_name"
 PAGE = "page"  # FSM data: the household list page last shown
+CONTACT = "contact"  # FSM data: [person id, outcome] of a contact whose note is awaited
 # FSM data: [record id, version, message id] of the message that first showed the question
 # now asked; only what is typed after it answers that question.
 ASKED = "asked"
 NOT_INVESTIGATOR = "resident"  # FSM data: this Telegram user is not a bound investigator
-# Kept in the conversation state: the submission whose return has been reopened already,
-# so a returned record is reopened once, not again after it is completed anew.
-REOPENED_KEY = "reopened_after"
+# FSM data: the filler paused with /cancel; typed text is not an answer until they resume
+# (/start, a button of the record, /back or /summary).
+PAUSED = "paused"
 
 
 class Stage(StatesGroup):
@@ -45,6 +48,7 @@ class Stage(StatesGroup):
     identity = State()  # a resident types the 公民身份号码 to prove who they are
     add_name = State()  # an investigator types the name of a person not on the roster
     add_id = State()  # ... and then their 公民身份号码
+    contact_note = State()  # an investigator types the note of a contact just recorded
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,18 @@ async def _latest_open(session: AsyncSession, filler: Filler) -> Record | None:
 
 
 async def set_active(state: FSMContext, record_id: int) -> None:
-    """Point the FSM at the record being filled (0: none)."""
-    await state.update_data({ACTIVE: record_id})
+    """Point the FSM at the record being filled (0: none); this resumes a pause."""
+    await state.update_data({ACTIVE: record_id, PAUSED: False})
+
+
+async def pause(state: FSMContext) -> None:
+    """/cancel: what is typed next is not taken as an answer (see :data:`PAUSED`)."""
+    await state.update_data({PAUSED: True})
+
+
+async def paused(state: FSMContext) -> bool:
+    """Whether the filler paused with /cancel and has not resumed."""
+    return bool(await state.get_value(PAUSED))
 
 
 async def note_asked(state: FSMContext, screen: Screen, message_id: int) -> None:
@@ -223,30 +237,10 @@ async def persist(
     await commit(session, inbox_key)
 
 
-def needs_reopen(record: Record, conv: Conversation) -> bool:
-    """A record returned by staff whose return has not been opened for changes yet."""
-    return (
-        record.status == RecordStatus.returned
-        and conv.complete
-        and conv.state.get(REOPENED_KEY) != _return_marker(record)
-    )
-
-
-def _return_marker(record: Record) -> str:
-    return record.submitted_at.isoformat() if record.submitted_at else ""
-
-
 def reopen(form: Form, record: Record, conv: Conversation) -> Conversation:
     """Open the fields staff marked (or the summary) again; returns the new conversation."""
-    fields = [
-        name
-        for name in record.return_fields or []
-        if form.has_field(name) and form.field(name).stage == "main"
-    ]
-    conv.reopen(fields or None)
-    state = conv.state
-    state[REOPENED_KEY] = _return_marker(record)
-    return Conversation.restore(form, state)
+    returns.reopen(record, conv)
+    return Conversation.restore(form, conv.state)
 
 
 async def person_of(session: AsyncSession, record: Record) -> Person:

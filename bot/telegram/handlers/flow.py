@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reference import reference
-from bot.telegram.handlers import roster
+from bot.returns import field_labels
 from bot.telegram.handlers.context import (
     CHANNEL,
     Filler,
@@ -20,8 +20,10 @@ from bot.telegram.handlers.context import (
 )
 from bot.telegram.handlers.replies import ask, edit, send
 from bot.telegram.i18n import gettext as _
+from bot.telegram.labels import describe
 from bot.telegram.render import Screen, current_screen, submitted_text
 from flows import Conversation, Form
+from storage import people
 from storage.models import Record, RecordStatus
 from storage.repositories import records as records_repo
 
@@ -67,7 +69,7 @@ async def show_record(
     if needs_reopen(record, conv):
         conv = reopen(form, record, conv)
         await persist(session, record, conv, inbox_key)
-        fields = [form.field(n).label for n in record.return_fields or [] if form.has_field(n)]
+        fields = field_labels(form, record.return_fields or [])
         lines = [_("您提交的登记被退回修改：{comment}").format(comment=record.return_comment or "")]
         if fields:
             lines.append(_("需要修改：{fields}").format(fields="、".join(fields)))
@@ -78,14 +80,13 @@ async def show_record(
 
 async def completeness_text(session: AsyncSession, household_id: int) -> str:
     """What is left in a household (户不漏人), or that it is complete."""
-    found = await roster.household(session, household_id)
+    found = await people.household_members(session, household_id)
     if found is None:
         return ""
-    household, _community, members = found
-    left = [m for m in members if m.status not in roster.DONE]
+    household, left = found.household, found.missing
     if not left:
         return _("✅ 户号 {number} 已全部完成（户不漏人）。").format(number=household.number)
-    names = "、".join(f"{m.person.name}（{m.status.value}）" for m in left)
+    names = "、".join(f"{m.person.name}（{describe(m.status)}）" for m in left)
     return _("户号 {number} 还差 {n} 人：{names}").format(
         number=household.number, n=len(left), names=names
     )
@@ -111,6 +112,7 @@ async def submit(
         expected_version=record.version,
         channel=str(CHANNEL),
         flags=[w.code for w in conv.warnings()],
+        unchanged=conv.unchanged_after_reopen(),
     )
     await commit(session, inbox_key)
     extra: list[str] = []

@@ -17,6 +17,7 @@ from bot.telegram.handlers.context import (
     active_record,
     commit,
     identify,
+    set_active,
 )
 from bot.telegram.handlers.flow import show_record
 from bot.telegram.handlers.help import help_text
@@ -52,6 +53,7 @@ async def on_start(
         if record is None:
             await message.answer(help_text(filler.is_investigator))
             return
+        await set_active(state, record.id)
         await show_record(
             session, bot, form, filler, record, state, inbox_key, notice=_("欢迎回来，继续填写。")
         )

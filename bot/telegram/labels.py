@@ -1,0 +1,54 @@
+"""A person's status and contact outcomes in the chat user's language.
+
+The rule that picks the words is :func:`storage.person_status.status_text`; these are only
+its words, translated (the Chinese ones equal ``STATUS_LABELS`` / ``OUTCOME_LABELS``: a test
+keeps them so). Call these inside a handler, where the user's language is known.
+"""
+
+from __future__ import annotations
+
+from bot.telegram.i18n import gettext as _
+from storage.models import ContactOutcome
+from storage.person_status import PersonStatus, status_text
+
+
+def status_labels() -> dict[PersonStatus, str]:
+    """Every status's words."""
+    return {
+        PersonStatus.not_contacted: _("未联系"),
+        PersonStatus.invited: _("已发邀请"),
+        PersonStatus.contacted: _("已联系"),
+        PersonStatus.in_progress: _("填写中"),
+        PersonStatus.submitted: _("待审核"),
+        PersonStatus.returned: _("已退回"),
+        PersonStatus.confirmed: _("已确认"),
+        PersonStatus.not_collected: _("未采集"),
+    }
+
+
+def outcome_labels() -> dict[ContactOutcome, str]:
+    """Every contact outcome's words."""
+    return {
+        ContactOutcome.notified: _("已通知"),
+        ContactOutcome.no_answer: _("无人接听"),
+        ContactOutcome.wrong_number: _("号码错误"),
+        ContactOutcome.refused: _("拒绝"),
+        ContactOutcome.insured_elsewhere: _("已在外地参保"),
+        ContactOutcome.invited: _("已发邀请"),
+    }
+
+
+def describe(
+    status: PersonStatus | str,
+    *,
+    reason_label: str | None = None,
+    outcome: ContactOutcome | str | None = None,
+) -> str:
+    """``未采集（人户分离）``, ``已联系（无人接听）`` or the plain status, translated."""
+    return status_text(
+        status,
+        reason_label=reason_label,
+        outcome=outcome,
+        labels=status_labels(),
+        outcome_labels=outcome_labels(),
+    )
