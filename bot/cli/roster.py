@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import CliError
 from bot.cli.db import add_database_option, database_url, with_sessions
-from bot.roster import ImportReport, RosterFileError, check_file, import_file
+from bot.roster import ImportReport, RosterFileError, import_file
 from bot.roster.progress import ProgressPrinter
 
 MAX_PROBLEMS_SHOWN = 100
@@ -27,13 +28,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         if args.dry_run:
             # A dry run only reads the file: no database is opened or created.
-            checked = check_file(path, progress=progress)
-            report = ImportReport(
-                file=path.name,
-                rows=len(checked.rows),
-                problems=checked.problems,
-                extra_headers=checked.extra_headers,
-            )
+            report = asyncio.run(import_file(path, None, dry_run=True, progress=progress))
         else:
             report = with_sessions(database_url(args), work)
     except RosterFileError as exc:

@@ -242,7 +242,7 @@ async def import_contacts_file(
     file cannot be read at all."""
     table = read_table(path)
     lines, problems, extra = check_table(table, today)
-    report = ContactsReport(path.name, len(table.rows), problems, extra)
+    report = ContactsReport(path.name, table.expected_rows, problems, extra)
     if report.problems:
         return report
     column = _columns(table)[0]

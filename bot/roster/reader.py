@@ -1,37 +1,61 @@
-"""Read a roster file (.xlsx, or .csv in UTF-8 with or without BOM, or GB18030) into raw rows."""
+"""Read a roster file (.xlsx, or .csv in UTF-8 with or without BOM, or GB18030) into raw rows.
+
+Rows are streamed: :func:`open_table` gives the header and an iterator over the data rows, so a
+200,000-row roster is never held as Python objects all at once. XLSX is read with
+python-calamine (a Rust reader, several times faster than openpyxl's); CSV with the standard
+``csv`` module over the file, decoded as it is read.
+"""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
-import io
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_col_to_name
 
 from bot.roster.errors import RosterFileError, RosterProblem
 
 SUPPORTED = (".xlsx", ".csv")
 # Spreadsheet programs on Chinese Windows save CSV as GB18030 (a superset of GBK/GB2312).
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_BLOCK = 1 << 20
+
+Rows = Iterable[tuple[int, list[Any]]]
 
 
 @dataclass(slots=True)
 class RawTable:
-    """Header cells (by column) and data rows as (1-based row number in the file, cells)."""
+    """Header cells (by column) and data rows as (1-based row number in the file, cells).
+
+    ``rows`` is a list when the table was built in memory (:func:`read_table`, the demo) and a
+    one-shot iterator when it streams from a file (:func:`open_table`); ``estimated_rows`` is
+    what progress reports count towards (exact for a list).
+    """
 
     name: str
     headers: list[str]
-    rows: list[tuple[int, list[Any]]]
+    rows: Rows
     encoding: str | None = None
+    estimated_rows: int | None = None
+
+    @property
+    def expected_rows(self) -> int:
+        """The number of data rows, or an estimate while they stream."""
+        if isinstance(self.rows, list):
+            return len(self.rows)
+        return self.estimated_rows or 0
 
 
 def column_letter(index: int) -> str:
     """The spreadsheet column letter of a 0-based column index (0 → A)."""
-    letter: str = get_column_letter(index + 1)
+    letter: str = xl_col_to_name(index)
     return letter
 
 
@@ -45,46 +69,62 @@ def _header(value: Any) -> str:
 
 
 def read_table(path: Path) -> RawTable:
-    """Read the first sheet (xlsx) or the whole file (csv); blank rows are skipped.
+    """The whole table in memory (small files, tests); see :func:`open_table`."""
+    with open_table(path) as table:
+        table.rows = list(table.rows)
+    return table
 
-    Raises RosterFileError for a missing file, an unsupported type or an undecodable CSV.
+
+@contextlib.contextmanager
+def open_table(path: Path) -> Iterator[RawTable]:
+    """The first sheet (xlsx) or the whole file (csv) with its rows streaming; blank rows skipped.
+
+    Raises RosterFileError for a missing file, an unsupported type, an undecodable CSV or a
+    file with no header row. The file is closed when the block ends.
     """
     name = path.name
     if not path.is_file():
         raise RosterFileError(RosterProblem(name, "文件不存在"))
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(path)
-    if suffix == ".csv":
-        return _read_csv(path)
-    raise RosterFileError(
-        RosterProblem(name, f"不支持的文件类型 {suffix or '(无扩展名)'}，请使用 .xlsx 或 .csv")
-    )
+        opened = _open_xlsx
+    elif suffix == ".csv":
+        opened = _open_csv
+    else:
+        raise RosterFileError(
+            RosterProblem(name, f"不支持的文件类型 {suffix or '(无扩展名)'}，请使用 .xlsx 或 .csv")
+        )
+    with opened(path) as table:
+        yield table
 
 
-def _split(
-    name: str, lines: Iterator[tuple[int, list[Any]]]
-) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    headers: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
-    for number, cells in lines:
-        if all(_blank(c) for c in cells):
-            continue
-        if headers is None:
+def _split(name: str, lines: Iterator[tuple[int, list[Any]]]) -> tuple[list[str], Rows]:
+    """The header (the first non-blank row) and an iterator over the non-blank rows after it."""
+    for _number, cells in lines:
+        if not all(_blank(c) for c in cells):
             headers = [_header(c) for c in cells]
-            continue
-        rows.append((number, list(cells)))
-    if headers is None:
+            break
+    else:
         raise RosterFileError(
             RosterProblem(name, "文件是空的：第一行应为表头（区、街道、社区、户号…）")
         )
-    return headers, rows
+    return headers, ((n, cells) for n, cells in lines if not all(_blank(c) for c in cells))
 
 
-def _read_xlsx(path: Path) -> RawTable:
+def _cell(value: Any) -> Any:
+    # calamine gives a date cell as ``date`` and a date-and-time cell as ``datetime``; a
+    # datetime at midnight is a date typed into a cell formatted with a time.
+    if type(value) is dt.datetime and value.time() == dt.time():
+        return value.date()
+    return value
+
+
+@contextlib.contextmanager
+def _open_xlsx(path: Path) -> Iterator[RawTable]:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises several kinds for a damaged or mislabelled file
         raise RosterFileError(
             RosterProblem(
                 path.name,
@@ -93,35 +133,61 @@ def _read_xlsx(path: Path) -> RawTable:
             )
         ) from exc
     try:
-        sheet = workbook.worksheets[0]
-        lines = (
-            (number, list(values))
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
-        headers, rows = _split(path.name, lines)
+        # calamine's rows start at the sheet's first row but at its first used column: put
+        # the empty columns back in front so column letters stay those of the file.
+        offset = [""] * (sheet.start[1] if sheet.start else 0)
+
+        def lines() -> Iterator[tuple[int, list[Any]]]:
+            for number, values in enumerate(sheet.iter_rows(), start=1):
+                cells = [_cell(v) for v in values]
+                yield number, offset + cells if offset else cells
+
+        headers, rows = _split(path.name, lines())
+        yield RawTable(path.name, headers, rows, estimated_rows=max(sheet.height - 1, 0))
     finally:
         workbook.close()
-    return RawTable(path.name, headers, rows)
 
 
-def _read_csv(path: Path) -> RawTable:
-    data = path.read_bytes()
+def _csv_encoding(path: Path) -> str:
+    """The first of CSV_ENCODINGS that decodes the whole file (read in blocks, nothing kept)."""
     for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = data.decode(encoding)
-            break
+            with path.open("rb") as f:
+                while block := f.read(_BLOCK):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    else:
-        raise RosterFileError(
-            RosterProblem(path.name, "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV")
-        )
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    lines = ((reader.line_num, row) for row in reader)
-    headers, rows = _split(path.name, lines)
-    return RawTable(path.name, headers, rows, encoding=encoding)
+        return encoding
+    raise RosterFileError(
+        RosterProblem(path.name, "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV")
+    )
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path) -> Iterator[RawTable]:
+    encoding = _csv_encoding(path)
+    with path.open(encoding=encoding, newline="") as f:
+        sample = f.read(4096)
+        f.seek(0)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(f, dialect)
+        lines = ((reader.line_num, row) for row in reader)
+        headers, rows = _split(path.name, lines)
+        # About one line a row: enough for a progress bar (quoted line breaks count extra).
+        estimate = max(_count_lines(path) - 1, 0)
+        yield RawTable(path.name, headers, rows, encoding=encoding, estimated_rows=estimate)
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with path.open("rb") as f:
+        while block := f.read(_BLOCK):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

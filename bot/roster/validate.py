@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -13,9 +13,10 @@ import phonenumbers
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
+from bot import clock
 from bot.roster.errors import RosterProblem
 from bot.roster.members import parse_insured_members
-from bot.roster.reader import RawTable, column_letter
+from bot.roster.reader import RawTable, Rows, column_letter
 from storage.repositories.roster import RosterRow
 
 REQUIRED = ("区", "街道", "社区", "户号", "姓名", "公民身份号码")
@@ -180,83 +181,119 @@ def check_table(
     table: RawTable, *, today: dt.date | None = None, progress: Progress | None = None
 ) -> CheckResult:
     """Check every row of the table; all problems are collected, not just the first."""
-    today = today or dt.date.today()
-    columns, problems, extras = map_headers(table)
-    result = CheckResult(problems=problems, extra_headers=extras)
-    if problems:
+    checker = RowChecker(table, today=today)
+    result = CheckResult(problems=list(checker.problems), extra_headers=checker.extras)
+    if checker.problems:
         return result
-    seen: dict[str, int] = {}
-    total = len(table.rows)
-    step = max(total // 100, 1000)
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        if progress and (done % step == 0 or done == total):
-            progress("check", done, total)
-        row, row_problems = _check_row(table.name, columns, extras, number, cells, today, seen)
+    for row, problems in checker.check_rows(table.rows, progress, table.expected_rows):
         if row is None:
-            result.problems.extend(row_problems)
+            result.problems.extend(problems)
         else:
             result.rows.append(row)
     return result
 
 
-def _check_row(
-    file: str,
-    columns: dict[str, int],
-    extras: list[str],
-    number: int,
-    cells: list[Any],
-    today: dt.date,
-    seen: dict[str, int],
-) -> tuple[RosterRow | None, list[RosterProblem]]:
-    """One row: the RosterRow, or None and every problem in it."""
-    width = len(cells)
-    raw = {h: cells[i] if i < width else None for h, i in columns.items()}
-    problems: list[RosterProblem] = []
+class RowChecker:
+    """Checks a table's rows one by one (the header is mapped once), remembering the ID numbers
+    seen so far to report a person listed twice; ``problems`` are the header's, if any."""
 
-    def problem(header: str, message: str) -> None:
-        column = column_letter(columns[header])
-        problems.append(RosterProblem(file, message, number, header, column))
+    def __init__(self, table: RawTable, *, today: dt.date | None = None) -> None:
+        self.file = table.name
+        self.today = today or clock.today()
+        self.columns, self.problems, self.extras = map_headers(table)
+        self.rows = 0
+        self._seen: dict[str, int] = {}
+        if self.problems:
+            return
+        columns = self.columns
+        self._text_required = [(h, columns[h], MAX_LENGTH[h]) for h in _TEXT_REQUIRED]
+        self._id_column = columns["公民身份号码"]
+        self._mobile_column = columns.get("联系电话")
+        self._optional = [columns.get(h) for h in ("居住地址", "户籍地址", "已参保家庭成员")]
+        self._extra_columns = [(h, columns[h]) for h in self.extras]
+        self._width = max(columns.values()) + 1
 
-    values: dict[str, str] = {}
-    for header in _TEXT_REQUIRED:
-        text = _text(raw[header])
-        if not text:
-            problem(header, "不能为空")
-        elif len(text) > MAX_LENGTH[header]:
-            problem(header, f"太长（最多{MAX_LENGTH[header]}个字）")
-        values[header] = text
+    def check_rows(
+        self, rows: Rows, progress: Progress | None = None, expected: int = 0
+    ) -> Iterator[tuple[RosterRow | None, list[RosterProblem]]]:
+        """Each row's outcome in file order: (the RosterRow, []) or (None, its problems)."""
+        step = max(expected // 100, 1000)
+        done = 0
+        for number, cells in rows:
+            done += 1
+            if progress and done % step == 0:
+                progress("check", done, max(expected, done))
+            yield self.check(number, cells)
+        self.rows += done
+        if progress:
+            progress("check", done, done)
 
-    id_number, wrong = check_id_number(raw["公民身份号码"], today)
-    if wrong:
-        problem("公民身份号码", wrong)
-    elif id_number is not None:
-        if id_number in seen:
-            problem("公民身份号码", f"与第{seen[id_number]}行重复（同一人只能出现一次）")
-        else:
-            seen[id_number] = number
+    def check(self, number: int, cells: list[Any]) -> tuple[RosterRow | None, list[RosterProblem]]:
+        """One row: the RosterRow, or None and every problem in it."""
+        if len(cells) < self._width:
+            cells = [*cells, *[None] * (self._width - len(cells))]
+        problems: list[RosterProblem] = []
+        values: list[str] = []
+        for header, index, longest in self._text_required:
+            value = cells[index]
+            text = value.strip() if type(value) is str else _text(value)
+            if not text:
+                problems.append(self._problem(number, header, "不能为空"))
+            elif len(text) > longest:
+                problems.append(self._problem(number, header, f"太长（最多{longest}个字）"))
+            values.append(text)
 
-    mobile = None
-    if "联系电话" in raw:
-        mobile, wrong = check_mobile(raw["联系电话"])
+        id_number, wrong = check_id_number(cells[self._id_column], self.today)
         if wrong:
-            problem("联系电话", wrong)
+            problems.append(self._problem(number, "公民身份号码", wrong))
+        elif id_number is not None:
+            first = self._seen.setdefault(id_number, number)
+            if first != number:
+                message = f"与第{first}行重复（同一人只能出现一次）"
+                problems.append(self._problem(number, "公民身份号码", message))
 
-    if problems or id_number is None:
-        return None, problems
-    members, members_raw = parse_insured_members(_text(raw.get("已参保家庭成员")) or None)
-    extra = {h: t for h in extras if (t := _text(raw[h]))}
-    row = RosterRow(
-        district=values["区"],
-        street=values["街道"],
-        community=values["社区"],
-        household=values["户号"],
-        name=values["姓名"],
-        id_number=id_number,
-        mobile=mobile,
-        residence_address=_text(raw.get("居住地址")) or None,
-        hukou_address=_text(raw.get("户籍地址")) or None,
-        insured_members=members,
-        insured_members_raw=members_raw,
-        extra=extra,
-    )
-    return row, []
+        mobile = None
+        if self._mobile_column is not None:
+            mobile, wrong = check_mobile(cells[self._mobile_column])
+            if wrong:
+                problems.append(self._problem(number, "联系电话", wrong))
+
+        if problems or id_number is None:
+            return None, problems
+        residence = hukou = members_cell = None
+        at_residence, at_hukou, at_members = self._optional
+        if at_residence is not None:
+            v = cells[at_residence]
+            residence = (v.strip() if type(v) is str else _text(v)) or None
+        if at_hukou is not None:
+            v = cells[at_hukou]
+            hukou = (v.strip() if type(v) is str else _text(v)) or None
+        if at_members is not None:
+            v = cells[at_members]
+            members_cell = (v.strip() if type(v) is str else _text(v)) or None
+        members, members_raw = parse_insured_members(members_cell) if members_cell else ([], None)
+        extra = (
+            {h: t for h, i in self._extra_columns if (t := _text(cells[i]))}
+            if self._extra_columns
+            else {}
+        )
+        district, street, community, household, name = values
+        row = RosterRow(
+            district=district,
+            street=street,
+            community=community,
+            household=household,
+            name=name,
+            id_number=id_number,
+            mobile=mobile,
+            residence_address=residence,
+            hukou_address=hukou,
+            insured_members=members,
+            insured_members_raw=members_raw,
+            extra=extra,
+        )
+        return row, problems
+
+    def _problem(self, number: int, header: str, message: str) -> RosterProblem:
+        column = column_letter(self.columns[header])
+        return RosterProblem(self.file, message, number, header, column)

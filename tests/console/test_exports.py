@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.exports.csvfile import encode_row
 from bot.exports.xlsx import write_xlsx
+from bot.synthetic import make_id_number
 from flows import Form
 from storage.models import AuditEvent, Person
 
@@ -179,6 +181,43 @@ async def test_xlsx_writer_streams_rows_it_is_given(tmp_path: Path) -> None:
     assert sheet.max_row == 2501
     first = sheet.cell(row=2, column=3)
     assert first.value == "=1+1" and first.data_type == "s"  # kept as text, not a formula
+
+
+async def test_xlsx_layout_text_cells_and_strings_the_writer_cannot_take(tmp_path: Path) -> None:
+    id_number = make_id_number(dt.date(1984, 3, 1), "M", "320503", 1)
+
+    async def rows() -> AsyncIterator[Sequence[Any]]:
+        yield [id_number, "13812345678", 37, "铃\x07声\x00", "半个\ud800字", None, ""]
+
+    path = tmp_path / "out.xlsx"
+    header = ["公民身份号码", "手机号码", "年龄", "备注", "地址", "空", "空串"]
+    assert await write_xlsx(path, "信息采集表", header, rows(), widths={0: 22, 1: 22}) == 1
+    sheet = load_workbook(path).active
+    assert sheet is not None and sheet.title == "信息采集表"
+    assert [c.value for c in sheet[1]] == header and all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    # Excel shows 22 for both (the file may give them as one range of columns).
+    widths = {n: d.width for d in sheet.column_dimensions.values() for n in range(d.min, d.max + 1)}
+    assert abs(widths[1] - 22) < 1 and abs(widths[2] - 22) < 1 and 3 not in widths
+    id_cell, mobile, age, bell, half, empty, blank = sheet[2]
+    # Numbers of 11 and 18 digits stay text: Excel would show 3.20503E+17.
+    assert (id_cell.value, id_cell.data_type) == (id_number, "s")
+    assert (mobile.value, mobile.data_type) == ("13812345678", "s")
+    assert (age.value, age.data_type) == (37, "n")
+    # Control characters are escaped the way Excel reads them back (_xHHHH_).
+    assert bell.value == "铃_x0007_声_x0000_"
+    assert half.value == "半个\ufffd字" and empty.value is None and blank.value is None
+
+
+async def test_xlsx_rows_that_fail_midway_stop_the_writing_process(tmp_path: Path) -> None:
+    async def rows() -> AsyncIterator[Sequence[Any]]:
+        for n in range(3000):
+            if n == 2500:
+                raise ValueError("the database went away")
+            yield [n, "x"]
+
+    with pytest.raises(ValueError, match="went away"):
+        await write_xlsx(tmp_path / "out.xlsx", "表", ["编号", "名称"], rows())
 
 
 def test_pdf_falls_back_to_the_builtin_cid_font(

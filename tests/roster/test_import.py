@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from storage.models import Community, District, FilledBy, Household, Person, Rec
 from storage.repositories import records as rec
 from storage.repositories.actors import Actor
 from storage.repositories.persons import find_person_by_id_number
+from storage.repositories.roster import CHUNK
 from tests.roster.conftest import write_csv, write_xlsx
 
 Rows = Callable[..., list[list[Any]]]
@@ -263,3 +265,119 @@ async def test_ten_thousand_rows(
     assert {"read", "check", "households", "persons"} <= finished
     again = await import_file(path, sessions, today=TODAY)
     assert again.written is not None and again.written.persons_unchanged == 10_000
+
+
+async def test_xlsx_as_excel_saves_it_dates_blank_rows_offset_and_merged_header(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    # The table starts in column B under a blank row, 户号 is a number, a blank row sits in the
+    # middle, 登记日期 is a date cell and 备注 a header merged over two columns.
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([])
+    sheet.append([None, *ROSTER_HEADERS, "登记日期", "备 注"])
+    sheet.merge_cells("L2:M2")
+    sheet.append([None, *person_row(ID1, household=17), dt.datetime(2014, 9, 1), "一楼"])
+    sheet.append([])
+    bad = person_row(ID2, mobile="12345", household="000002")
+    sheet.append([None, *bad, dt.date(2014, 9, 2), ""])
+    path = tmp_path / "roster.xlsx"
+    workbook.save(path)
+
+    report = await import_file(path, sessions, today=TODAY)
+    assert [str(p) for p in report.problems] == [
+        "roster.xlsx: 第5行 联系电话 (H列): 不是有效的大陆手机号码（应为11位，例如 13812345678）"
+    ]
+    assert report.rows == 2 and await count(sessions, Person) == 0
+
+    sheet["H5"] = "13987654321"
+    workbook.save(path)
+    report = await import_file(path, sessions, today=TODAY)
+    assert report.ok and report.written is not None and report.written.persons_added == 2
+    assert report.extra_headers == ["登记日期", "备注"]
+    async with sessions() as s:
+        first = await find_person_by_id_number(s, ID1)
+        assert first is not None and first.extra == {"登记日期": "2014-09-01", "备注": "一楼"}
+        household = await s.get(Household, first.household_id)
+        assert household is not None and household.number == "17"
+        second = await find_person_by_id_number(s, ID2)
+        assert second is not None and second.extra == {"登记日期": "2014-09-02"}
+
+
+async def test_a_problem_after_thousands_of_good_rows_writes_nothing(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path, roster: Rows
+) -> None:
+    # More rows than one staging chunk are good before the last one is not.
+    rows = roster(CHUNK + 700, 5)
+    good = write_csv(tmp_path / "good.csv", rows)
+    rows[-1][5] = rows[-1][5][:-1] + ("0" if rows[-1][5][-1] != "0" else "1")
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    report = await import_file(bad, sessions, today=TODAY)
+    assert [p.row for p in report.problems] == [CHUNK + 701]
+    assert report.written is None and report.rows == CHUNK + 700
+    for model in (Person, Household, Community, District):
+        assert await count(sessions, model) == 0
+    # Nothing of the rejected import is left behind for the next one.
+    report = await import_file(good, sessions, today=TODAY)
+    assert report.written is not None and report.written.persons_added == CHUNK + 700
+    assert await count(sessions, Person) == CHUNK + 700
+
+
+async def test_an_investigator_added_person_on_the_roster_becomes_a_roster_person(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    assert (await import_file(write_csv(tmp_path / "a.csv", [person_row(ID1)]), sessions)).ok
+    async with sessions() as s, s.begin():
+        first = await find_person_by_id_number(s, ID1)
+        assert first is not None
+        s.add(
+            Person(
+                household_id=first.household_id,
+                community_id=first.community_id,
+                street_id=first.street_id,
+                district_id=first.district_id,
+                name="周静",
+                id_number=ID2,
+                on_roster=False,
+            )
+        )
+    report = await import_file(
+        write_csv(tmp_path / "b.csv", [person_row(ID1), person_row(ID2, name="周静")]),
+        sessions,
+        today=TODAY,
+    )
+    assert report.written is not None
+    assert (report.written.persons_added, report.written.persons_updated) == (0, 1)
+    async with sessions() as s:
+        second = await find_person_by_id_number(s, ID2)
+        assert second is not None and second.on_roster and second.mobile == "13812345678"
+
+
+async def test_a_change_only_in_family_members_or_notes_is_an_update(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    headers = [*ROSTER_HEADERS, "备注"]
+    first = [
+        [*person_row(ID1, members="李四(父)"), "一楼"],
+        [*person_row(ID2, name="周静"), "二楼"],
+        [*person_row(ID3, name="王小宝"), ""],
+    ]
+    assert (await import_file(write_csv(tmp_path / "a.csv", first, headers), sessions)).ok
+    second = [
+        [*person_row(ID1, members="李四(父); 王五(母)"), "一楼"],
+        [*person_row(ID2, name="周静"), "三楼"],
+        [*person_row(ID3, name="王小宝", members="见附件#3"), ""],
+    ]
+    report = await import_file(write_csv(tmp_path / "b.csv", second, headers), sessions)
+    assert report.written is not None
+    assert (report.written.persons_updated, report.written.persons_unchanged) == (3, 0)
+    async with sessions() as s:
+        one = await find_person_by_id_number(s, ID1)
+        two = await find_person_by_id_number(s, ID2)
+        three = await find_person_by_id_number(s, ID3)
+        assert one is not None and [m["姓名"] for m in one.insured_members] == ["李四", "王五"]
+        assert two is not None and two.extra == {"备注": "三楼"}
+        assert three is not None and three.insured_members_raw == "见附件#3"
+    again = await import_file(write_csv(tmp_path / "b.csv", second, headers), sessions)
+    assert again.written is not None and again.written.persons_unchanged == 3
