@@ -15,7 +15,7 @@ from bench.driver import REPLY_TIMEOUT, Outcome, act
 from bench.fakeserver import LoadTelegram
 from bench.personas import Persona, Step
 from bench.stores import Resident
-from bot.synthetic import make_mobile
+from bot.synthetic import check_digit, make_mobile
 from flows import Form
 from tests.fakebot import ChatMessage, FakeUser
 
@@ -79,7 +79,7 @@ def read_screen(user: FakeUser, labels: dict[str, str], since: int = 0) -> Scree
             return Screen("review", message)
         if "锁定" in text:
             return Screen("locked", message)
-        if "为确认身份" in text or "还可以再试" in text:
+        if "为确认身份" in text or "还可以再试" in text or "不计入核对次数" in text:
             return Screen("identity", message)
     return Screen("none", None)
 
@@ -122,9 +122,11 @@ class Walk:
     async def _play(self) -> None:
         screen = await self._resync()
         if self.persona.wrong_identity_first and screen.kind == "identity":
-            wrong = self.resident.id_number[:17] + (
-                "1" if self.resident.id_number[17] != "1" else "2"
-            )
+            # Someone else's valid number (another order code): a wrong try that counts. A
+            # number with a bad check digit would only get the "not an ID number" hint.
+            own = self.resident.id_number
+            body = own[:14] + ("001" if own[14:17] != "001" else "003")
+            wrong = body + check_digit(body)
             try:
                 screen = await self._do(self.user.send(wrong, wait=False), answer=False)
             except Lost:

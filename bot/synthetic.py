@@ -101,8 +101,9 @@ def make_id_number(birth: date, sex: str, region: str = "320508", seq: int = 0) 
     """A valid 18-character 公民身份号码.
 
     ``sex`` is "M"/"F" (or 男/女); ``seq`` (0–499) picks the order code, whose last digit is odd
-    for men and even for women. The region code must have been in force in the birth year
-    (see :func:`region_for`), or stdnum — and the form — will reject the number.
+    for men and even for women. Pick a region code in force in the birth year (see
+    :func:`region_for`) for numbers python-stdnum accepts too; the survey itself accepts any code
+    ever issued (flows.values.idnumber).
     """
     male = sex.upper() in ("M", "MALE") or sex == "男"
     if not male and sex.upper() not in ("F", "FEMALE") and sex != "女":

@@ -8,7 +8,7 @@ from flows.errors import ERROR_CODES, EngineError, FormError
 from flows.loader import DEFAULT_FORM, find_form, load_default_form, load_form
 from flows.model import AddressPart, Choice, Field, Form
 from flows.results import Accepted, ConsistencyWarning, Prompt, Rejected, SummaryItem, Warning
-from flows.validators import Invalid, mask_id, mask_mobile
+from flows.values import Invalid, mask_id, mask_mobile
 
 __all__ = [
     "DEFAULT_FORM",

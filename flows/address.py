@@ -13,11 +13,19 @@ from typing import Any
 from flows import regions
 from flows.matching import match_choice
 from flows.model import AddressRules, Choice
-from flows.validators import Invalid, clean_text
+from flows.values import Invalid, one_line
 
 PART_NAMES = ("province", "city", "district", "road", "number")
 _MAX_PART = 60
 _BARE_NUMBER = re.compile(r"[0-9A-Za-z\-之甲乙丙]+")
+# Administrative units a roster address names between the district and the road: a street
+# office (双塔街道, …街道办事处), a town (木渎镇), a community (平江路社区, …居委会). They are not
+# the 路 box: "双塔街道人民路100号" is 人民路 100号 in 双塔街道.
+_ADMIN_UNIT = re.compile(
+    r"[^0-9０-９]{2,8}?街道(?:办事处)?"
+    r"|[\u3400-\u9fff]{2,4}?[镇乡](?![路街巷道弄])"
+    r"|[^0-9０-９]{2,10}?社区(?:居民委员会|居委会)?"
+)
 
 
 def is_mainland(value: Any) -> bool:
@@ -84,7 +92,7 @@ def part_hint(
 def read_part(part: str, text: str, value: dict[str, Any] | None, rules: AddressRules) -> str:
     """Normalise what was typed or chosen for a part, or raise :class:`Invalid`."""
     value = value or {}
-    raw = clean_text(text)
+    raw = one_line(text)
     if not raw:
         raise Invalid("请填写这一项。")
     if len(raw) > _MAX_PART:
@@ -113,7 +121,7 @@ def parse_text(text: str, rules: AddressRules) -> dict[str, str]:
 
     Used only to prefill the address questions; the person confirms each part.
     """
-    rest = clean_text(text).replace(" ", "")
+    rest = one_line(text).replace(" ", "")
     parts: dict[str, str] = {}
     for part in ("province", "city", "district"):
         choices = part_choices(part, parts, rules)
@@ -129,6 +137,7 @@ def parse_text(text: str, rules: AddressRules) -> dict[str, str]:
             break
         parts[part] = found[0]
         rest = rest[len(found[1]) :]
+    rest = _strip_admin_units(rest)
     match = re.fullmatch(r"(.*?[路街道巷弄村])?([0-9０-９\-之甲乙丙]+号?.*)?", rest)
     if match and (match.group(1) or match.group(2)):
         if match.group(1):
@@ -140,3 +149,10 @@ def parse_text(text: str, rules: AddressRules) -> dict[str, str]:
     elif rest:
         parts["road"] = rest
     return parts
+
+
+def _strip_admin_units(rest: str) -> str:
+    """``rest`` without the administrative units it starts with (see :data:`_ADMIN_UNIT`)."""
+    while (unit := _ADMIN_UNIT.match(rest)) is not None:
+        rest = rest[unit.end() :]
+    return rest

@@ -22,7 +22,7 @@ from flows.inputs import read_answer, read_codes
 from flows.model import COMPLETE, DERIVED, REVIEW, START, Choice, Field, Form
 from flows.results import Accepted, ConsistencyWarning, Prompt, Rejected, SummaryItem
 from flows.scope import AnswerScope, derived_values
-from flows.validators import Invalid, mask_id, mask_mobile
+from flows.values import Invalid, mask_id, mask_id_numbers, mask_mobile
 
 MODES = ("resident", "investigator")
 # Kept in the state: the return (its marker) already reopened for changes.
@@ -105,7 +105,7 @@ class Conversation:
         """Begin a new conversation.
 
         ``prefill``: roster values (name, id_number, mobile, residence as text or parts) shown
-        for confirmation. ``context``: ``collection_date`` (date or ISO text, default today),
+        for confirmation. ``context``: ``collection_date`` (date or ISO text, required),
         ``investigator`` (recorded as 社区经办人 in investigator mode) and ``reopen``: a list of
         fields. With ``reopen`` the prefill is an earlier record's answers: they are taken as
         answers (when still valid) and only the listed fields are asked again, then the review.
@@ -113,9 +113,12 @@ class Conversation:
         if mode not in MODES:
             raise EngineError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         context = dict(context or {})
-        when = context.get("collection_date") or dt.date.today()
+        # The engine reads no clock: the channel gives the survey's date (bot.clock.today()).
+        when = context.get("collection_date")
         if isinstance(when, str):
             when = dt.date.fromisoformat(when)
+        if not isinstance(when, dt.date):
+            raise EngineError("context must give the collection_date (a date or ISO text)")
         state: dict[str, Any] = {
             "form_id": form.id,
             "form_version": form.version,
@@ -454,11 +457,12 @@ class Conversation:
                 continue
             value = answers[field.name]
             display = self.form.label_of(field.name, value) if value is not None else "（未填写）"
-            masked = display
             if value is not None and field.type == "id_number":
                 masked = mask_id(str(value))
             elif value is not None and field.type == "mobile":
                 masked = mask_mobile(str(value))
+            else:  # free text (备注) may carry someone's full number too
+                masked = mask_id_numbers(display)
             editable = self.editable(field.name)
             items.append(SummaryItem(field.name, field.label, display, editable, masked))
             if field.name == self.form.derive_from:

@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from flows import validators
+from flows import values
 from flows.address import read_part
 from flows.matching import match_choice, split_multi
 from flows.model import AddressRules, Choice, Field
-from flows.validators import Invalid
+from flows.values import Invalid
 
 YES_WORDS = {
     "yes",
@@ -42,7 +42,7 @@ def read_answer(
 
     Empty input is refused here; the caller decides whether an empty answer means "skip".
     """
-    raw = validators.clean_text(text)
+    raw = values.one_line(text)
     kind = question.type
     if kind == "note":
         return None
@@ -52,9 +52,9 @@ def read_answer(
         verb = "选择" if kind.startswith("select") else "填写"
         raise Invalid(f"请{verb}“{question.label}”。")
     if kind == "id_number":
-        return validators.id_number(raw, today)
+        return values.id_number(raw, today)
     if kind == "mobile":
-        return validators.mobile(raw)
+        return values.mobile(raw)
     if kind == "select_one":
         return _select_one(question, raw)
     if kind == "select_multiple":
@@ -91,7 +91,7 @@ def read_codes(choices: Sequence[Choice], items: Sequence[str]) -> list[str]:
 
 
 def _text(question: Field, raw: str) -> str:
-    value = validators.clean_name(raw) if question.format == "name" else raw
+    value = values.person_name(raw) if question.format == "name" else raw
     if question.min_length is not None and len(value) < question.min_length:
         raise Invalid(f"“{question.label}”至少{question.min_length}个字，请补充完整。")
     if question.max_length is not None and len(value) > question.max_length:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from flows import validators
+from flows import values
 from flows.address import is_local, is_mainland
 from flows.model import Form
 
@@ -18,13 +18,13 @@ def derived_values(form: Form, answers: Mapping[str, Any], on: dt.date) -> dict[
     if not isinstance(number, str) or len(number) != 18:
         return {}
     try:
-        born = validators.birth_date(number)
+        born = values.birth_date(number)
     except Exception:  # a stored value is always valid; stay total for hand-made states
         return {}
     return {
         "birth_date": born.isoformat(),
-        "sex": validators.sex(number),
-        "age": validators.age(number, on),
+        "sex": values.sex(number),
+        "age": values.age(number, on),
     }
 
 
@@ -32,8 +32,8 @@ def _age_of(value: Any, on: dt.date) -> int | None:
     if not isinstance(value, str):
         return None
     try:
-        return validators.age(validators.id_number(value, on), on)
-    except validators.Invalid:
+        return values.age(values.id_number(value, on), on)
+    except values.Invalid:
         return None
 
 

@@ -401,6 +401,15 @@ class Record(TimestampMixin, Base):
     insured_status: Mapped[str | None] = mapped_column(String(32))
     current_status: Mapped[str | None] = mapped_column(String(32))
     employer_name: Mapped[str | None] = mapped_column(String(200))
+    # The 公民身份号码 the answers give (a copy of the state's): another person's number in a
+    # record is found by it (storage.repositories.records.identity_flags).
+    answered_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    # Telegram: the record version whose question was first shown in the chat message
+    # ``asked_message_id``; a typed text answers it only when written after that message. Kept
+    # with the record so that a restart does not lose it (not a change of the record: written
+    # without moving ``version`` or ``updated_at``).
+    asked_version: Mapped[int | None] = mapped_column(Integer)
+    asked_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     return_comment: Mapped[str | None] = mapped_column(Text)
     return_fields: Mapped[list[Any] | None] = mapped_column(JSON)

@@ -5,8 +5,9 @@ for the whole city — and applies it in SQL, so nothing outside it is ever load
 ``GROUP BY`` over the indexed area / status columns of ``records`` and ``persons``; exports
 stream with ``yield_per`` so a 200,000-row export never sits in memory.
 
-Days are China days (UTC+8, no daylight saving): a record submitted at 23:30 UTC counts for
-the next day, as the district offices see it.
+Days are the survey's days: the caller passes its zone (``bot.clock.zone()``, Beijing time by
+default), so a record submitted at 23:30 UTC counts for the next day, as the district offices
+see it. Nothing here reads a clock or assumes a zone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,14 +38,14 @@ from storage.models import (
     Staff,
     Street,
 )
+from storage.types import utcnow
 
 # A SELECT of any columns (SQLAlchemy 2.1 types a Select by its row's columns).
 AnySelect = Select[*tuple[Any, ...]]
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # Statuses a record reaches once it has been handed in (a revision exists).
 HANDED_IN = (RecordStatus.submitted, RecordStatus.returned, RecordStatus.confirmed)
 NOT_COLLECTED = "not_collected"
-FLAG_FILTERS = ("none", "any", "warnings", "not_on_roster", "duplicate")
+FLAG_FILTERS = ("none", "any", "warnings", "not_on_roster", "duplicate", "identity")
 LEVELS = ("city", "district", "street", "community")
 
 
@@ -55,8 +57,10 @@ class RecordFilter:
     """What the review queue, the exports and the API narrow records by.
 
     ``flag``: ``none`` (no flag and no duplicate attempt), ``any``, ``warnings`` (a consistency
-    warning), ``not_on_roster`` or ``duplicate`` (someone else tried the same 公民身份号码).
-    Dates are China days on ``submitted_at``, both ends included.
+    warning), ``not_on_roster``, ``duplicate`` (someone else tried the same 公民身份号码) or
+    ``identity`` (the answered 公民身份号码 is not the roster's, or is someone else's).
+    Dates are days in ``zone`` (the survey's) on ``submitted_at``, both ends included; a
+    filter with dates needs the zone.
     """
 
     district_id: int | None = None
@@ -68,11 +72,18 @@ class RecordFilter:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     investigator_id: int | None = None
+    zone: dt.tzinfo | None = None
 
 
-def day_start(day: dt.date) -> dt.datetime:
-    """The aware UTC instant a China day begins."""
-    return dt.datetime.combine(day, dt.time(), CHINA_TZ).astimezone(dt.UTC)
+def day_start(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """The aware UTC instant the day ``day`` begins in ``zone``."""
+    return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+
+
+def _zone_of(f: RecordFilter) -> dt.tzinfo:
+    if f.zone is None:
+        raise ValueError("a RecordFilter with dates needs the survey's zone")
+    return f.zone
 
 
 def _flags_text() -> ColumnElement[str]:
@@ -98,9 +109,10 @@ def _apply_filter(stmt: AnySelect, f: RecordFilter) -> AnySelect:
     if f.investigator_id is not None:
         stmt = stmt.where(Record.investigator_id == f.investigator_id)
     if f.date_from is not None:
-        stmt = stmt.where(Record.submitted_at >= day_start(f.date_from))
+        stmt = stmt.where(Record.submitted_at >= day_start(f.date_from, _zone_of(f)))
     if f.date_to is not None:
-        stmt = stmt.where(Record.submitted_at < day_start(f.date_to + dt.timedelta(days=1)))
+        next_day = f.date_to + dt.timedelta(days=1)
+        stmt = stmt.where(Record.submitted_at < day_start(next_day, _zone_of(f)))
     flags = _flags_text()
     if f.flag == "none":
         stmt = stmt.where(func.json_array_length(Record.flags) == 0)
@@ -115,6 +127,9 @@ def _apply_filter(stmt: AnySelect, f: RecordFilter) -> AnySelect:
         stmt = stmt.where(flags.like('%"not\\_on\\_roster"%', escape="\\"))
     elif f.flag == "duplicate":
         stmt = stmt.where(Record.duplicate_attempts > 0)
+    elif f.flag == "identity":
+        # id_changed / id_conflict: the answered 公民身份号码 is not the roster's.
+        stmt = stmt.where(flags.like('%"id\\_%', escape="\\"))
     return stmt
 
 
@@ -247,6 +262,7 @@ async def unflagged_submitted_ids(
         date_from=f.date_from,
         date_to=f.date_to,
         investigator_id=f.investigator_id,
+        zone=f.zone,
     )
     stmt = select(Record.id).where(Record.discarded_at.is_(None))
     stmt = _apply_filter(_apply_scope(stmt, scope), narrowed).order_by(Record.id).limit(limit)
@@ -542,19 +558,27 @@ async def investigator_progress(
     return sorted(lines.values(), key=lambda p: (-p.handed_in, p.name))
 
 
-def _china_day(session: AsyncSession, column: Any) -> Any:
+def _local_day(session: AsyncSession, column: Any, zone: ZoneInfo) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("Asia/Shanghai", column))
-    return func.date(column, "+8 hours")
+        return func.date(func.timezone(zone.key, column))
+    # SQLite knows no zones: the zone's UTC offset now (exact for zones without daylight
+    # saving, such as Asia/Shanghai; a zone with it is off by an hour around the change).
+    offset = utcnow().astimezone(zone).utcoffset() or dt.timedelta()
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
 
 
 async def daily_counts(
-    session: AsyncSession, scope: int | None, level: str = "city", area_id: int | None = None
+    session: AsyncSession,
+    scope: int | None,
+    level: str = "city",
+    area_id: int | None = None,
+    *,
+    zone: ZoneInfo,
 ) -> dict[str, dict[dt.date, int]]:
-    """Per China day: how many records were (last) submitted and confirmed that day."""
+    """Per day in ``zone``: how many records were (last) submitted and confirmed that day."""
     out: dict[str, dict[dt.date, int]] = {"submitted": {}, "confirmed": {}}
     for key, column in (("submitted", Record.submitted_at), ("confirmed", Record.confirmed_at)):
-        day = _china_day(session, column)
+        day = _local_day(session, column, zone)
         stmt = select(day, func.count()).where(Record.discarded_at.is_(None), column.is_not(None))
         if level != "city":
             stmt = stmt.where(_record_column(level) == area_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,3 +43,20 @@ def redis_url() -> str:
     if not _reachable(REDIS_URL, 6379):
         pytest.skip(f"Redis not reachable at {urlsplit(REDIS_URL).netloc} (CANBAO_TEST_REDIS_URL)")
     return REDIS_URL
+
+
+@pytest.fixture
+def utc_server() -> Iterator[None]:
+    """The process runs with ``TZ=UTC``: a server whose own zone is not the survey's, so any
+    date taken from the machine's clock instead of ``bot.clock`` shows up as a day off."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

@@ -286,14 +286,14 @@ def _token_list(args: argparse.Namespace) -> int:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         async with sessions() as session:
             return [
-                f"{t.name}\t{t.created_at:%Y-%m-%d}\t"
-                f"{t.last_used_at.strftime('%Y-%m-%d %H:%M') if t.last_used_at else '-'}\t"
+                f"{t.name}\t{clock.local_date(t.created_at).isoformat()}\t"
+                f"{clock.format_time(t.last_used_at) or '-'}\t"
                 f"{'已吊销' if t.revoked_at else '有效'}"
                 for t in await acc.list_api_tokens(session)
             ]
 
     lines = with_sessions(database_url(args), work)
-    print("名称\t创建\t最近使用(UTC)\t状态")
+    print("名称\t创建\t最近使用\t状态")
     print("\n".join(lines) if lines else "（暂无令牌）")
     return 0
 

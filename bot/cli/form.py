@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot import clock
 from bot.cli import CliError, cli_settings
 from flows import Conversation, EngineError, Form, FormError, Prompt, Rejected, load_form
 from flows.diagram import to_dot, to_mermaid
@@ -251,7 +252,10 @@ def _walk(args: argparse.Namespace) -> int:
         if not sep:
             raise CliError(f"--prefill {item!r}: expected FIELD=VALUE")
         prefill[key.strip()] = value.strip()
-    context: dict[str, object] = {"investigator": args.investigator}
+    context: dict[str, object] = {
+        "investigator": args.investigator,
+        "collection_date": clock.today(),
+    }
     if args.date:
         try:
             context["collection_date"] = dt.date.fromisoformat(args.date)

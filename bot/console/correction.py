@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import Conversation, EngineError, Form, Rejected
+from flows.values import clean_text
 
 # Questions answered by several boxes in turn: corrected by returning the record instead.
 _NOT_CORRECTABLE = ("address", "note", "confirm")
@@ -40,6 +41,7 @@ def correct_answer(form: Form, state: dict[str, Any], field: str, text: str) -> 
     Refused when the answer is invalid (the form's own message), or when it would make other
     questions necessary: a change of path needs the person, so the record must be returned.
     """
+    text = clean_text(text)
     if field not in dict(correctable_fields(form, state.get("answers", {}))):
         raise CorrectionError("这一项不能在这里更正。")
     conv = Conversation.restore(form, state)

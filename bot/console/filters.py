@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from bot import clock
 from bot.telegram.i18n import N_
 from storage.models import FilledBy, RecordStatus
 from storage.reporting import FLAG_FILTERS, RecordFilter
@@ -24,6 +25,7 @@ FLAG_LABELS = {
     "warnings": N_("一致性提示"),
     "not_on_roster": N_("不在花名册"),
     "duplicate": N_("重复身份证号尝试"),
+    "identity": N_("身份号码与名册不符"),
 }
 FILTER_KEYS = (
     "district",
@@ -76,6 +78,7 @@ def parse_filter(query: Mapping[str, Any], *, default_status: str = "submitted")
         date_from=_date(query.get("from")),
         date_to=_date(query.get("to")),
         investigator_id=_int(query.get("investigator")),
+        zone=clock.zone(),
     )
 
 

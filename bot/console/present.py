@@ -6,15 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bot import clock
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
 from flows import Form, FormError, find_form
 from storage.models import AuditEvent, Record
-from storage.reporting import CHINA_TZ
 
 DERIVED_LABELS = {"birth_date": "出生日期", "sex": "性别", "age": "年龄"}
 META_LABELS = {"community_worker": "社区经办人", "collection_date": "采集日期"}
-FLAG_TEXT = {"not_on_roster": "不在花名册上（调查员新增的人员），请核实身份。"}
+FLAG_TEXT = {
+    "not_on_roster": "不在花名册上（调查员新增的人员），请核实身份。",
+    "id_changed": "填写的公民身份号码与花名册上的不同（两者见“登记内容”），请核实。",
+    "id_conflict": (
+        "填写的公民身份号码属于名册上的另一位人员，或已用于另一条登记：请核实是否填错或冒用；"
+        "系统不会自动合并，请审核后决定确认或退回。"
+    ),
+}
 ACTION_LABELS = {
     "draft_started": N_("开始填写"),
     "draft_saved": N_("保存答案"),
@@ -35,6 +42,7 @@ ACTION_LABELS = {
     "invite_locked": N_("邀请链接已锁定"),
     "invite_unlocked": N_("解锁邀请链接"),
     "person_added": N_("调查员新增人员"),
+    "identity_taken_over": N_("另一个 Telegram 账号核对身份后接手登记"),
 }
 
 
@@ -67,14 +75,22 @@ def form_for(default: Form, form_id: str, form_version: int) -> Form:
         return default
 
 
-def answer_lines(form: Form, answers: dict[str, Any]) -> list[AnswerLine]:
-    """Every answer in the form's own order, derived values after the ID, then metadata."""
+def answer_lines(
+    form: Form, answers: dict[str, Any], roster_id_number: str | None = None
+) -> list[AnswerLine]:
+    """Every answer in the form's own order, derived values after the ID, then metadata.
+
+    When the answered 公民身份号码 is not ``roster_id_number`` (the person's on the roster),
+    the roster's value is shown beside it.
+    """
     lines: list[AnswerLine] = []
     for field in form.fields:
         if field.type == "note" or field.name not in answers:
             continue
         value = answers[field.name]
         shown = form.label_of(field.name, value) if value not in (None, "", []) else "（未填写）"
+        if field.name == form.derive_from and roster_id_number and value != roster_id_number:
+            shown = f"{shown}（花名册为 {roster_id_number}）"
         lines.append(AnswerLine(field.name, field.label, shown))
         if field.name == form.derive_from:
             for key, label in DERIVED_LABELS.items():
@@ -123,9 +139,7 @@ def returnable_fields(form: Form, answers: dict[str, Any]) -> list[tuple[str, st
 
 def china_time(value: dt.datetime | None) -> str:
     """An instant as a Suzhou wall-clock time, ``2014-11-02 09:30``."""
-    if value is None:
-        return ""
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+    return clock.format_time(value)
 
 
 # What a saved step of a chat did (details["action"] of ``draft_saved``), by its question.

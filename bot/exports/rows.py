@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot import clock
 from bot.reference import reference
 from flows import Form
 from storage.person_status import person_status, status_text
-from storage.reporting import CHINA_TZ, RecordRow
+from storage.reporting import RecordRow
 
 AREA_HEADERS = ("区", "街道", "社区", "户号")
 STATUS_HEADERS = (
@@ -40,7 +41,7 @@ def text_columns(form: Form) -> set[int]:
 
 
 def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+    return clock.format_time(value)
 
 
 def values(form: Form, row: RecordRow) -> list[Any]:

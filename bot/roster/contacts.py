@@ -10,7 +10,6 @@ row and column, as roster problems do.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.roster.errors import RosterProblem
 from bot.roster.reader import RawTable, column_letter, read_table
-from bot.roster.validate import check_id_number
+from bot.roster.validate import cell_text, check_id_number
+from flows import values
 from storage.models import ContactOutcome, Investigator, Person, Staff
 from storage.person_status import OUTCOME_LABELS, RECORDABLE_OUTCOMES
 from storage.repositories.actors import Actor
@@ -44,7 +44,6 @@ ALIASES = {
 _OUTCOMES = {OUTCOME_LABELS[o]: o for o in RECORDABLE_OUTCOMES} | {
     str(o): o for o in RECORDABLE_OUTCOMES
 }
-_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _FIELD_HEADER = {"outcome": "联系结果", "on": "联系日期", "note": "备注"}
 _CHUNK = 2000
 
@@ -79,35 +78,21 @@ class ContactsReport:
         return not self.problems
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def parse_day(value: Any) -> dt.date | None:
     """A date cell: an Excel date, or text such as 2014-11-20, 2014/11/20, 2014年11月20日."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
-    if re.fullmatch(r"\d{8}", text):
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    match = _DAY.match(text)
-    if match is None:
-        return None
     try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
+        return values.parse_date(cell_text(value))
+    except values.Invalid:
         return None
 
 
 def parse_outcome(value: Any) -> ContactOutcome | None:
     """A 联系结果 cell: one of the outcomes' words (or codes)."""
-    return _OUTCOMES.get("".join(_text(value).split()))
+    return _OUTCOMES.get("".join(cell_text(value).split()))
 
 
 def _columns(table: RawTable) -> tuple[dict[str, int], list[str], list[RosterProblem]]:
@@ -159,7 +144,7 @@ def check_table(
         raw_day = cell(cells, "联系日期")
         day = parse_day(raw_day)
         if day is None:
-            shown = _text(raw_day)
+            shown = cell_text(raw_day)
             problem(
                 row,
                 "联系日期",
@@ -167,10 +152,9 @@ def check_table(
             )
         outcome = parse_outcome(cell(cells, "联系结果"))
         if outcome is None:
-            problem(
-                row, "联系结果", f"应为 {allowed} 之一（收到 {_text(cell(cells, '联系结果'))!r}）"
-            )
-        note = _text(cell(cells, "备注")) or None
+            got = cell_text(cell(cells, "联系结果"))
+            problem(row, "联系结果", f"应为 {allowed} 之一（收到 {got!r}）")
+        note = cell_text(cell(cells, "备注")) or None
         if day is not None and outcome is not None:
             try:
                 check_contact(outcome, day, note, today=today)
@@ -185,8 +169,8 @@ def check_table(
                     day,
                     outcome,
                     note,
-                    _text(cell(cells, "姓名")) or None,
-                    _text(cell(cells, "联系人")) or None,
+                    cell_text(cell(cells, "姓名")) or None,
+                    cell_text(cell(cells, "联系人")) or None,
                 )
             )
     return lines, problems, extra

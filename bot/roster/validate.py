@@ -6,17 +6,14 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-
-import phonenumbers
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
 
 from bot import clock
 from bot.roster.errors import RosterProblem
 from bot.roster.members import parse_insured_members
 from bot.roster.reader import RawTable, Rows, column_letter
+from flows import values
+from flows.values import clean_text
 from storage.repositories.roster import RosterRow
 
 REQUIRED = ("区", "街道", "社区", "户号", "姓名", "公民身份号码")
@@ -30,9 +27,8 @@ ALIASES = {
     "常住地址": "居住地址",
     "已参保家庭成员情况": "已参保家庭成员",
 }
-_TEXT_REQUIRED = ("区", "街道", "社区", "户号", "姓名")
-MAX_LENGTH = {"区": 32, "街道": 64, "社区": 64, "户号": 32, "姓名": 30}
-_BAD_MOBILE = "不是有效的大陆手机号码（应为11位，例如 13812345678）"
+_TEXT_REQUIRED = ("区", "街道", "社区", "户号")
+MAX_LENGTH = {"区": 32, "街道": 64, "社区": 64, "户号": 32}
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 Progress = Callable[[str, int, int], None]
@@ -52,20 +48,28 @@ class CheckResult:
         return not self.problems
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as cleaned text (see :func:`flows.values.clean_text`): numbers without ".0",
+    dates in ISO form, empty for an empty cell."""
+    # Every text cell goes through the one free-text cleaning (controls, zero-width and bidi
+    # characters, lone surrogates, NFC) before it is checked or kept.
     if value is None:
         return ""
     if type(value) is str:
-        return value.strip()
+        return clean_text(value).strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def check_id_number(value: Any, today: dt.date) -> tuple[str | None, str | None]:
-    """(normalised number, None) or (None, what is wrong in Chinese)."""
+    """(normalised number, None) or (None, what is wrong in Chinese).
+
+    The number itself is judged by :func:`flows.values.id_number`, as in every channel; only
+    what a spreadsheet does to a cell (a number instead of text) is said here.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "不能为空"
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -75,74 +79,38 @@ def check_id_number(value: Any, today: dt.date) -> tuple[str | None, str | None]
         return None, (
             f"被存成了数字（{shown}），末尾几位可能已丢失；请把该列设为“文本”格式，重新录入后再导入"
         )
-    text = "".join(str(value).split()).upper()
-    if _EXCEL_NUMBER.match(text):
+    text = str(value)
+    if _EXCEL_NUMBER.match(text.strip()):
         return None, (
-            f"被 Excel 存成了科学计数法（{text}），末尾几位已丢失；"
+            f"被 Excel 存成了科学计数法（{text.strip()}），末尾几位已丢失；"
             "请把该列设为“文本”格式，重新录入后再导入"
         )
-    if len(text) != 18:
-        return None, f"应为18位（现为{len(text)}位）"
-    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        return None, "前17位应为数字，最后一位为数字或 X"
-    if ric.calc_check_digit(text) != text[17]:
-        return None, "校验位错误（最后一位与前17位不符），请核对号码"
     try:
-        birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        return None, f"出生日期 {text[6:14]} 不存在"
-    if not _region_in_force(text[:6], birth.year):
-        return None, f"地区码 {text[:6]} 不存在，或在出生年份尚未启用"
-    if birth > today:
-        return None, f"出生日期 {text[6:14]} 在今天之后"
-    return text, None
-
-
-@lru_cache(maxsize=65536)
-def _region_in_force(region: str, year: int) -> bool:
-    # stdnum's region lookup scans its data file (~0.1 ms); rosters repeat a few hundred
-    # (region, birth year) pairs, so the answer is computed once per pair.
-    probe = f"{region}{year:04d}0101000"
-    try:
-        ric.get_birth_place(probe + ric.calc_check_digit(probe + "0"))
-    except InvalidComponent:
-        return False
-    return True
+        return values.id_number(text, today), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
 def check_mobile(value: Any) -> tuple[str | None, str | None]:
     """(11-digit mobile or None when empty, None) or (None, what is wrong)."""
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None, None
-    if len(text) == 11 and text.isascii() and text.isdigit():
-        if _mobile_block_valid(text[:7]):
-            return text, None
-        return None, _BAD_MOBILE
     try:
-        parsed = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if (
-        parsed is None
-        or parsed.country_code != 86
-        or not phonenumbers.is_valid_number(parsed)
-        or phonenumbers.number_type(parsed)
-        not in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        )
-    ):
-        return None, _BAD_MOBILE
-    return str(parsed.national_number), None
+        return values.mobile(text), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
-@lru_cache(maxsize=65536)
-def _mobile_block_valid(prefix7: str) -> bool:
-    # libphonenumber's mainland mobile patterns look at no more than the first 5 digits of an
-    # 11-digit number, so validity is decided per 7-digit number block (parsing every number
-    # of a 200,000-row roster would take most of the import time).
-    return check_mobile(prefix7 + "-0000")[0] is not None
+def check_name(value: Any) -> tuple[str | None, str | None]:
+    """(the name as kept, None) or (None, what is wrong), by :func:`flows.values.person_name`."""
+    text = cell_text(value)
+    if not text:
+        return None, "不能为空"
+    try:
+        return values.person_name(text), None
+    except values.Invalid as exc:
+        return None, exc.message
 
 
 def map_headers(table: RawTable) -> tuple[dict[str, int], list[RosterProblem], list[str]]:
@@ -208,6 +176,7 @@ class RowChecker:
         columns = self.columns
         self._text_required = [(h, columns[h], MAX_LENGTH[h]) for h in _TEXT_REQUIRED]
         self._id_column = columns["公民身份号码"]
+        self._name_column = columns["姓名"]
         self._mobile_column = columns.get("联系电话")
         self._optional = [columns.get(h) for h in ("居住地址", "户籍地址", "已参保家庭成员")]
         self._extra_columns = [(h, columns[h]) for h in self.extras]
@@ -233,15 +202,18 @@ class RowChecker:
         if len(cells) < self._width:
             cells = [*cells, *[None] * (self._width - len(cells))]
         problems: list[RosterProblem] = []
-        values: list[str] = []
+        texts: list[str] = []
         for header, index, longest in self._text_required:
-            value = cells[index]
-            text = value.strip() if type(value) is str else _text(value)
+            text = cell_text(cells[index])
             if not text:
                 problems.append(self._problem(number, header, "不能为空"))
             elif len(text) > longest:
                 problems.append(self._problem(number, header, f"太长（最多{longest}个字）"))
-            values.append(text)
+            texts.append(text)
+
+        name, wrong = check_name(cells[self._name_column])
+        if wrong:
+            problems.append(self._problem(number, "姓名", wrong))
 
         id_number, wrong = check_id_number(cells[self._id_column], self.today)
         if wrong:
@@ -258,26 +230,23 @@ class RowChecker:
             if wrong:
                 problems.append(self._problem(number, "联系电话", wrong))
 
-        if problems or id_number is None:
+        if problems or id_number is None or name is None:
             return None, problems
         residence = hukou = members_cell = None
         at_residence, at_hukou, at_members = self._optional
         if at_residence is not None:
-            v = cells[at_residence]
-            residence = (v.strip() if type(v) is str else _text(v)) or None
+            residence = cell_text(cells[at_residence]) or None
         if at_hukou is not None:
-            v = cells[at_hukou]
-            hukou = (v.strip() if type(v) is str else _text(v)) or None
+            hukou = cell_text(cells[at_hukou]) or None
         if at_members is not None:
-            v = cells[at_members]
-            members_cell = (v.strip() if type(v) is str else _text(v)) or None
+            members_cell = cell_text(cells[at_members]) or None
         members, members_raw = parse_insured_members(members_cell) if members_cell else ([], None)
         extra = (
-            {h: t for h, i in self._extra_columns if (t := _text(cells[i]))}
+            {h: t for h, i in self._extra_columns if (t := cell_text(cells[i]))}
             if self._extra_columns
             else {}
         )
-        district, street, community, household, name = values
+        district, street, community, household = texts
         row = RosterRow(
             district=district,
             street=street,

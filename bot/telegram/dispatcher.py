@@ -14,6 +14,7 @@ from bot.telegram import errors
 from bot.telegram.fsm import create_fsm_storage, create_isolation, worker_name
 from bot.telegram.i18n import i18n_middleware
 from bot.telegram.middlewares import (
+    CleanTextMiddleware,
     DatabaseRetryMiddleware,
     DbSessionMiddleware,
     FsmBufferMiddleware,
@@ -62,6 +63,8 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(InboxMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     i18n_middleware().setup(dispatcher)
+    # Typed text is cleaned where it enters (flows.values.clean_text), before any filter.
+    dispatcher.message.outer_middleware(CleanTextMiddleware())
     if router is None:
         from bot.telegram.handlers import router as handlers_router
 

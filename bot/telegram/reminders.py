@@ -22,12 +22,12 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import clock
 from bot.deadlines import deadline_for
 from bot.settings import Settings
 from storage import people
@@ -38,7 +38,6 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 MORNING_HOUR = 8
 SCAN_INTERVAL = 300.0  # seconds between scans
 _MAX_HOUSEHOLDS_LISTED = 10
@@ -78,7 +77,7 @@ async def queue_draft_reminders(
     """Queue the idle and before-deadline reminders of residents' drafts; returns how many of
     each were newly queued."""
     now = now or utcnow()
-    today = now.astimezone(LOCAL_TIME).date()
+    today = clock.local_date(now)
     idle_before = now - dt.timedelta(hours=settings.reminder_after_hours)
     deadline = settings.community_deadline
     near_deadline = (
@@ -152,8 +151,8 @@ async def queue_morning_reminders(
     session: AsyncSession, settings: Settings, *, now: dt.datetime | None = None
 ) -> int:
     """Queue today's morning reminder for every bound, active investigator with open work
-    (from :data:`MORNING_HOUR` China time); returns how many were newly queued."""
-    local = (now or utcnow()).astimezone(LOCAL_TIME)
+    (from :data:`MORNING_HOUR` in the survey's zone); returns how many were newly queued."""
+    local = clock.local(now or utcnow())
     if local.hour < MORNING_HOUR:
         return 0
     today = local.date()

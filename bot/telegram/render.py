@@ -16,6 +16,7 @@ from bot.reference import reference
 from bot.telegram.callbacks import Op, StepCb
 from bot.telegram.i18n import gettext as _
 from flows import Choice, Conversation, Prompt, SummaryItem, mask_id
+from flows.values import mask_id_numbers
 
 CHECK = "✓"
 
@@ -60,12 +61,12 @@ def _columns(labels: Sequence[str]) -> int:
 
 
 def shown_current(prompt: Prompt) -> str | None:
-    """The current value as it may appear in the chat (ID numbers masked)."""
+    """The current value as it may appear in the chat (ID numbers masked, in free text too)."""
     if prompt.current is None:
         return None
     if prompt.kind == "id_number":
         return mask_id(prompt.current)
-    return prompt.current
+    return mask_id_numbers(prompt.current)
 
 
 def prompt_screen(prompt: Prompt, record_id: int, version: int) -> Screen:

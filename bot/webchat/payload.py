@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.telegram.i18n import gettext as _
 from bot.webchat.errors import ApiError, bad_request
+from flows.values import clean_text
 
 CSRF_HEADER = "X-Canbao-Chat"
 MAX_BODY_BYTES = 16 * 1024
@@ -75,7 +76,9 @@ async def read_json(
 
 
 def text_value(data: dict[str, Any], key: str, *, required: bool = True) -> str:
-    """A string field of at most :data:`MAX_TEXT_CHARS` characters (400 otherwise)."""
+    """A string field of at most :data:`MAX_TEXT_CHARS` characters (400 otherwise), cleaned
+    where it enters (:func:`flows.values.clean_text`: controls, zero-width and bidi characters
+    removed, lone surrogates from JSON escapes replaced, NFC)."""
     value = data.get(key)
     if value is None and not required:
         return ""
@@ -83,7 +86,7 @@ def text_value(data: dict[str, Any], key: str, *, required: bool = True) -> str:
         raise bad_request(_("请求格式不对：“{key}”应为文字。").format(key=key))
     if len(value) > MAX_TEXT_CHARS:
         raise _too_large()
-    return value
+    return clean_text(value)
 
 
 def int_value(data: dict[str, Any], key: str) -> int:

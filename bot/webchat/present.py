@@ -1,6 +1,7 @@
 """What the chat page is sent: the current question, the summary and the warnings as JSON.
 
-ID and mobile numbers are masked everywhere the page shows them (rule: never a full number in a
+ID and mobile numbers are masked everywhere the page shows them (ID numbers inside free text
+too) (rule: never a full number in a
 list); the person types them in full, but the page never echoes them back.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows import Conversation, Prompt, mask_id, mask_mobile
+from flows.values import mask_id_numbers
 
 
 def mask_name(name: str) -> str:
@@ -26,7 +28,7 @@ def _masked_current(prompt: Prompt) -> str | None:
         return mask_id(prompt.current)
     if prompt.kind == "mobile":
         return mask_mobile(prompt.current)
-    return prompt.current
+    return mask_id_numbers(prompt.current)
 
 
 def prompt_view(prompt: Prompt) -> dict[str, Any]:

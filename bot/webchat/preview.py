@@ -7,12 +7,12 @@ to the store.
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 from typing import Any
 
 from aiohttp import web
 
+from bot import clock
 from bot.appkeys import FORM, SETTINGS
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
@@ -102,7 +102,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         raise bad_request(_("预览模式只能是 resident 或 investigator。"))
     if data.get("token"):
         return _response(request, _restore(request, data))
-    context = {"collection_date": dt.date.today(), "investigator": "预览"}
+    context = {"collection_date": clock.today(), "investigator": "预览"}
     return _response(request, Conversation.start(request.config_dict[FORM], mode, {}, context))
 
 

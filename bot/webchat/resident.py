@@ -8,15 +8,15 @@ so a double tap or a second tab never applies an answer twice.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import returns
+from bot import clock, returns
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
+from bot.identity import check_id_answer, warning_text
 from bot.privacy import before_identity
 from bot.security.proxies import client_address
 from bot.telegram.i18n import N_
@@ -28,9 +28,7 @@ from bot.webchat.language import locale_of
 from bot.webchat.pages import render_page
 from bot.webchat.payload import check_same_origin, int_value, read_json, text_value
 from bot.webchat.present import conversation_view, mask_name
-from flows import Form, mask_id
-from flows.validators import Invalid
-from flows.validators import id_number as check_id_number
+from flows import Form, mask_id, values
 from storage.models import Invite, RecordStatus
 from storage.repositories import ConflictError, ReadOnlyError, TransitionError
 from storage.repositories.invites import (
@@ -107,7 +105,7 @@ async def _view(
 ) -> tuple[dict[str, Any], Any, Any]:
     """The page's view of a verified chat, with the record and its conversation."""
     form: Form = request.config_dict[FORM]
-    opened = await store.open_record(session, invite, form, today=dt.date.today())
+    opened = await store.open_record(session, invite, form, today=clock.today())
     record = opened.record
     person = invite.person
     view: dict[str, Any] = {
@@ -119,7 +117,7 @@ async def _view(
         "notices": await store.take_notices(session, invite),
     }
     if opened.outcome == "duplicate":
-        when = opened.when.astimezone().strftime("%Y-%m-%d")
+        when = clock.local_date(opened.when).isoformat()
         view.update(
             stage="duplicate",
             message=_(
@@ -174,13 +172,19 @@ async def identity(request: web.Request) -> web.StreamResponse:
             return web.json_response({"view": view})
         if not typed:
             raise bad_request(_("请输入登记对象的18位公民身份号码。"))
+        if is_locked(invite):
+            return web.json_response(
+                {"error": _(LOCKED), "view": _identity_view(invite)}, status=423
+            )
         try:
-            check_id_number(typed, dt.date.today())
-        except Invalid as exc:
+            number = values.id_number(typed, clock.today())
+        except values.Invalid as exc:
             # A number that cannot be anyone's is a typo, not a guess: it does not count.
             message = formtext.translate(exc.message)
             raise ApiError(422, message, view=_identity_view(invite)) from None
-        result = await store.prove_identity(session, invite, typed, address=client_address(request))
+        result = await store.prove_identity(
+            session, invite, number, address=client_address(request)
+        )
         if result.outcome == VerifyOutcome.locked:
             return web.json_response(
                 {"error": _(LOCKED), "view": _identity_view(invite)}, status=423
@@ -230,6 +234,7 @@ async def action(request: web.Request) -> web.StreamResponse:
             )
         error: str | None = None
         message: str | None = None
+        warning: str | None = None
         try:
             if name == "submit":
                 if not conv.complete:
@@ -244,11 +249,15 @@ async def action(request: web.Request) -> web.StreamResponse:
                 raise out_of_order(_("现在不需要重新打开表格。"), view=view)
             else:
                 at = conv.position
+                answered = conv.prompt if name == "answer" else None
                 outcome = apply_action(conv, name, data)
                 error = outcome.error
                 if outcome.changed:
                     step = {"action": name, "field": data.get("field") or at}
                     await store.save(session, invite, record, conv, step=step)
+                    check = await check_id_answer(session, record, conv, answered)
+                    if check is not None:
+                        warning = formtext.translate(warning_text(check))
         except (ReadOnlyError, TransitionError) as exc:
             raise out_of_order(str(exc), view=view) from None
         except ApiError as exc:
@@ -261,6 +270,8 @@ async def action(request: web.Request) -> web.StreamResponse:
             body["error"] = formtext.translate(error)
         if message:
             body["message"] = message
+        if warning:
+            body["warning"] = warning
         return web.json_response(body)
 
     return await _in_transaction(request, work)

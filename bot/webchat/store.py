@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
+from bot import clock
 from bot.reference import reference as reference_of
 from bot.telegram.i18n import N_
 from flows import Conversation, Form
@@ -91,7 +92,7 @@ async def open_record(
         form,
         mode="resident",
         prefill=prefill_of(person),
-        context={"collection_date": today or dt.date.today()},
+        context={"collection_date": today or clock.today()},
     )
     result = await records_repo.get_or_start_draft(
         session,

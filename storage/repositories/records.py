@@ -23,6 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import (
@@ -56,6 +57,14 @@ DENORMALISED_ANSWERS = {
     "employer_name": "workplace_name",
 }
 FLAG_NOT_ON_ROSTER = "not_on_roster"
+# The answered 公民身份号码 differs from the person's on the roster (allowed: the roster can be
+# wrong), and it is another person's or is given in another live record (staff decide;
+# nothing is merged). Recomputed whenever the answers are handed in or corrected.
+FLAG_ID_CHANGED = "id_changed"
+FLAG_ID_CONFLICT = "id_conflict"
+IDENTITY_FLAGS = (FLAG_ID_CHANGED, FLAG_ID_CONFLICT)
+# The answer that names the person (the form's ``derive_from``).
+ID_ANSWER = "id_number"
 
 StartOutcome = Literal["started", "resumed", "duplicate"]
 
@@ -80,6 +89,64 @@ def describe_filler(record: Record, investigator: Investigator | None) -> str:
     if record.filled_by == FilledBy.investigator:
         return f"调查员 {investigator.name}" if investigator is not None else "调查员"
     return "本人（或监护人、代理人）"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCheck:
+    """How a record's answered 公民身份号码 relates to the roster and to other records.
+
+    ``changed``: it is not the number of the record's person. ``other_person_id``: the person
+    (on the roster, or added by an investigator) whose number it is. ``other_record_id``: a
+    live record of someone else whose answers give the same number.
+    """
+
+    changed: bool = False
+    other_person_id: int | None = None
+    other_record_id: int | None = None
+
+    @property
+    def conflict(self) -> bool:
+        """The number belongs to someone else, or another record uses it."""
+        return self.other_person_id is not None or self.other_record_id is not None
+
+    @property
+    def flags(self) -> list[str]:
+        """The record flags this check sets."""
+        return [
+            flag
+            for flag, on in ((FLAG_ID_CHANGED, self.changed), (FLAG_ID_CONFLICT, self.conflict))
+            if on
+        ]
+
+
+async def identity_check(
+    session: AsyncSession, record: Record, number: str | None
+) -> IdentityCheck:
+    """Compare the number ``number`` answered in ``record`` with the roster and other records."""
+    if not number:
+        return IdentityCheck()
+    person = await session.get(Person, record.person_id)
+    assert person is not None
+    other_person = await session.scalar(
+        select(Person.id).where(Person.id_number == number, Person.id != record.person_id)
+    )
+    other_record = await session.scalar(
+        select(Record.id)
+        .where(
+            Record.answered_id_number == number,
+            Record.id != record.id,
+            Record.discarded_at.is_(None),
+        )
+        .order_by(Record.id)
+        .limit(1)
+    )
+    return IdentityCheck(number != person.id_number, other_person, other_record)
+
+
+def _answered_id(state_or_answers: dict[str, Any], *, in_state: bool) -> str | None:
+    answers = state_or_answers.get("answers") if in_state else state_or_answers
+    value = answers.get(ID_ANSWER) if isinstance(answers, dict) else None
+    return value if isinstance(value, str) and len(value) == 18 else None
 
 
 async def get_record(session: AsyncSession, record_id: int) -> Record:
@@ -168,6 +235,7 @@ async def get_or_start_draft(
         notify_channel=channel,
         notify_chat_id=chat,
         state=state,
+        answered_id_number=_answered_id(state, in_state=True),
         flags=[] if person.on_roster else [FLAG_NOT_ON_ROSTER],
         district_id=person.district_id,
         street_id=person.street_id,
@@ -222,6 +290,7 @@ async def save_state(
         raise ReadOnlyError(_read_only_message(record))
     _check_version(record, expected_version)
     record.state = state
+    record.answered_id_number = _answered_id(state, in_state=True)
     await _flush(session)
     if actor is not None:
         add_event(
@@ -236,6 +305,26 @@ async def save_state(
     return record
 
 
+async def note_asked(session: AsyncSession, record: Record, version: int, message_id: int) -> bool:
+    """Keep with the record that the question of its ``version`` was first shown in the chat
+    message ``message_id`` (a Telegram message id). Not a change of the record: neither
+    ``version`` nor ``updated_at`` moves. A later showing of the same question keeps the first
+    place; a record that has moved past ``version`` is left alone. Returns whether it wrote."""
+    if record.asked_version == version or record.version != version:
+        return False
+    result = await session.execute(
+        update(Record)
+        .where(Record.id == record.id, Record.version == version)
+        .values(asked_version=version, asked_message_id=message_id, updated_at=Record.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    set_committed_value(record, "asked_version", version)
+    set_committed_value(record, "asked_message_id", message_id)
+    return True
+
+
 def _read_only_message(record: Record) -> str:
     if record.discarded_at is not None:
         return "这条记录已作废"
@@ -245,6 +334,7 @@ def _read_only_message(record: Record) -> str:
 
 
 def _copy_answers(record: Record, answers: dict[str, Any]) -> None:
+    record.answered_id_number = _answered_id(answers, in_state=False)
     for column, field in DENORMALISED_ANSWERS.items():
         value = answers.get(field)
         if isinstance(value, list):
@@ -279,6 +369,7 @@ async def submit(
     ``answers`` is the form engine's final record; ``flags`` its consistency warnings (codes);
     ``unchanged`` the questions marked at the return that the filler answered again with the
     value they had (kept on purpose; audited with the submission for the reviewer).
+    The identity flags (:class:`IdentityCheck`) are added here, whatever the channel.
     """
     if record.discarded_at is not None or record.status not in (
         RecordStatus.draft,
@@ -301,12 +392,13 @@ async def submit(
         channel=channel,
     )
     session.add(revision)
-    _set_flags(record, flags)
     record.state = state
     record.status = RecordStatus.submitted
     record.submitted_at = now
     record.return_fields = None
     _copy_answers(record, answers)
+    identity = await identity_check(session, record, record.answered_id_number)
+    _set_flags(record, [*flags, *identity.flags])
     await _flush(session)
     # A reminder queued moments before must not ask the person to finish what they just did.
     await withdraw(session, record.id, kind_prefix="reminder", reason="submitted", now=now)
@@ -454,7 +546,7 @@ async def correct(
     """Correct a confirmed record: a new revision carrying the reason; it stays confirmed.
 
     ``flags`` are the corrected answers' consistency warnings (codes); ``None`` keeps the
-    record's flags as they are.
+    record's warnings as they are. The identity flags are recomputed from the answers.
     """
     check_scope(staff, record)
     reason = reason.strip()
@@ -478,10 +570,13 @@ async def correct(
         reason=reason,
     )
     session.add(revision)
-    if flags is not None:
-        _set_flags(record, flags)
     record.state = state
     _copy_answers(record, answers)
+    kept = (
+        list(flags) if flags is not None else [f for f in record.flags if f not in IDENTITY_FLAGS]
+    )
+    identity = await identity_check(session, record, record.answered_id_number)
+    _set_flags(record, [*kept, *identity.flags])
     await _flush(session)
     add_event(
         session,
@@ -583,6 +678,7 @@ async def migrate_drafts(
         if new_state.get("form_version") != to_version:
             raise ValueError("transform must set form_version to the new version")
         record.state = new_state
+        record.answered_id_number = _answered_id(new_state, in_state=True)
         record.form_version = to_version
         add_event(
             session,

@@ -212,7 +212,7 @@ async def test_mobilisation_follow_up(
         f"/console/records/{record.id}/enroll",
         data={"_csrf": token, "version": str(record.version), "enrolled_at": "20.11.2014"},
     )
-    assert "请填写参保日期" in await bad.text()
+    assert "参保日期：日期格式不对" in await bad.text()
     none = await client.post(
         f"/console/records/{record.id}/enroll",
         data={"_csrf": token, "version": str(record.version), "enrolled_at": "2014-11-20"},

@@ -68,7 +68,7 @@ def test_roster_import_errors_name_the_place_and_import_nothing(
     roster = write_csv(tmp_path / "roster.csv", data)
     assert main(["roster", "import", str(roster), "-q"]) == 2
     _, err = capsys.readouterr()
-    assert "roster.csv: 第4行 公民身份号码 (F列): 校验位错误" in err
+    assert "roster.csv: 第4行 公民身份号码 (F列): 公民身份号码的校验位（最后一位）不对" in err
     assert err.strip().endswith("错误: roster.csv: 发现 1 处问题，未导入任何数据")
     assert "Traceback" not in err
     assert rows(db, "select count(*) from persons") == [(0,)]
@@ -257,7 +257,7 @@ def test_contacts_import_checks_every_row_and_imports_nothing_on_a_problem(
         "calls.csv: 第3行 联系结果 (C列): 应为 已通知、无人接听、号码错误、拒绝、已在外地参保"
         in err
     )
-    assert "calls.csv: 第4行 公民身份号码 (A列): 校验位错误" in err
+    assert "calls.csv: 第4行 公民身份号码 (A列): 公民身份号码的校验位（最后一位）不对" in err
     assert "calls.csv: 第4行 联系日期 (B列): 3 Nov 不是日期（应写成 2014-11-20）" in err
     assert "calls.csv: 第5行 联系日期 (B列): 联系日期 2999-01-01 晚于今天" in err
     assert "错误: calls.csv: 发现 4 处问题，未导入任何联系记录" in err

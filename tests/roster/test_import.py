@@ -151,14 +151,17 @@ async def test_every_kind_of_bad_row_is_reported_with_place_and_nothing_written(
     assert not report.ok and report.written is None
     lines = [str(p) for p in report.problems]
     assert lines == [
-        "roster.csv: 第3行 公民身份号码 (F列): 校验位错误（最后一位与前17位不符），请核对号码",
+        "roster.csv: 第3行 公民身份号码 (F列): "
+        "公民身份号码的校验位（最后一位）不对，请逐位核对后重新输入。",
         "roster.csv: 第4行 公民身份号码 (F列): 被 Excel 存成了科学计数法（3.20508E+17），"
         "末尾几位已丢失；请把该列设为“文本”格式，重新录入后再导入",
         "roster.csv: 第5行 公民身份号码 (F列): 与第2行重复（同一人只能出现一次）",
         "roster.csv: 第6行 姓名 (E列): 不能为空",
-        "roster.csv: 第7行 联系电话 (G列): 不是有效的大陆手机号码（应为11位，例如 13812345678）",
+        "roster.csv: 第7行 联系电话 (G列): "
+        "手机号码不正确：应为以1开头的11位号码，如 138 0000 1234。",
         "roster.csv: 第8行 区 (A列): 不能为空",
-        "roster.csv: 第8行 公民身份号码 (F列): 应为18位（现为4位）",
+        "roster.csv: 第8行 公民身份号码 (F列): "
+        "公民身份号码应为18位（最后一位可以是X），您输入了4位。",
     ]
     assert await count(sessions, Person) == 0 and await count(sessions, District) == 0
 
@@ -287,7 +290,8 @@ async def test_xlsx_as_excel_saves_it_dates_blank_rows_offset_and_merged_header(
 
     report = await import_file(path, sessions, today=TODAY)
     assert [str(p) for p in report.problems] == [
-        "roster.xlsx: 第5行 联系电话 (H列): 不是有效的大陆手机号码（应为11位，例如 13812345678）"
+        "roster.xlsx: 第5行 联系电话 (H列): "
+        "手机号码不正确：应为以1开头的11位号码，如 138 0000 1234。"
     ]
     assert report.rows == 2 and await count(sessions, Person) == 0
 

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.settings import Settings
-from bot.telegram.reminders import LOCAL_TIME, Queued, scan
+from bot.telegram.reminders import Queued, scan
 from storage.models import Outbox, Record
 from storage.repositories.accounts import bind_investigator, revoke_investigator
 from storage.repositories.actors import Actor
@@ -123,7 +124,7 @@ async def test_morning_reminder_lists_open_households_once_a_day(
         await bind_investigator(session, code, 6001)
 
     def at(day: int, hour: int) -> dt.datetime:
-        return dt.datetime(2030, 12, day, hour, 30, tzinfo=LOCAL_TIME)
+        return dt.datetime(2030, 12, day, hour, 30, tzinfo=clock.zone())
 
     assert await scan(sessions, settings, now=at(1, 7)) == Queued()  # before the morning
     assert await scan(sessions, settings, now=at(1, 9)) == Queued(morning=1)

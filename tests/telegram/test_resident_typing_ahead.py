@@ -63,7 +63,7 @@ async def test_an_answer_sent_twice_is_not_taken_for_the_next_question(
     assert state["answers"]["residence"]["number"] == "8号"
 
 
-async def test_after_a_restart_a_text_is_not_taken_for_a_question_not_shown_since(
+async def test_after_a_restart_a_typed_answer_counts_for_the_question_shown_before(
     tg: FakeTelegram,
     start_service: StartService,
     sessions: async_sessionmaker[AsyncSession],
@@ -73,17 +73,34 @@ async def test_after_a_restart_a_text_is_not_taken_for_a_question_not_shown_sinc
     user = tg.user(3402, "王五")
     await _to_residence_road(user, wang)
 
-    # A new process without the old one's memory: which question the resident last saw is
-    # unknown, so a text is not applied blindly; the question is shown and then answered.
+    # A new process without the old one's memory: where the 路 question was shown is kept
+    # with the record, so the text typed after it answers it.
     await first.stop()
     await start_service(form=FORM)
     await user.send("干将路")
     last = user.last_message.text
-    assert last.startswith(NOT_TAKEN) and "当前常住地：路" in last, last
-    state = (await live_record(sessions, wang.person_id)).state
-    assert state["answers"]["residence"].get("road") is None
-
-    await user.send("干将路")
-    assert "当前常住地：号" in user.last_message.text
+    assert not last.startswith(NOT_TAKEN) and "当前常住地：号" in last, last
     state = (await live_record(sessions, wang.person_id)).state
     assert state["answers"]["residence"]["road"] == "干将路"
+
+
+async def test_after_a_restart_an_answer_sent_twice_is_still_not_taken_twice(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    zhao = await seed_person(sessions, "赵七", born=years_ago(31))
+    first = await start_service(form=FORM)
+    user = tg.user(3403, "赵七")
+    await _to_residence_road(user, zhao)
+    await first.stop()
+    await start_service(form=FORM)
+
+    await user.send("干将路", wait=False)
+    await user.send("干将路", wait=False)
+    await user.wait_reply()
+    last = user.last_message.text
+    assert last.startswith(NOT_TAKEN) and "当前常住地：号" in last, last
+    state = (await live_record(sessions, zhao.person_id)).state
+    assert state["answers"]["residence"]["road"] == "干将路"
+    assert "number" not in state["answers"]["residence"]

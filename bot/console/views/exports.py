@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import os
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -17,6 +16,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import clock
 from bot.appkeys import FORM, SESSIONMAKER
 from bot.console import present
 from bot.console.auth import current_staff
@@ -45,7 +45,7 @@ def _attachment(name: str) -> str:
 
 
 def _stamp() -> str:
-    return dt.datetime.now(reporting.CHINA_TZ).strftime("%Y%m%d-%H%M")
+    return clock.now().strftime("%Y%m%d-%H%M")
 
 
 async def _audit(
@@ -207,7 +207,7 @@ async def record_pdf(request: web.Request) -> web.Response:
     footer = (
         f"记录编号 {row.id} · 第 {row.revision} 版 · "
         f"{layout.STATUS_TEXT.get(str(row.status), str(row.status))} · "
-        f"打印于 {dt.datetime.now(reporting.CHINA_TZ):%Y-%m-%d %H:%M}"
+        f"打印于 {clock.format_time(clock.now())}"
     )
     item = PdfRecord(row.district, row.street, row.community, row.household, row.answers, footer)
     body = render_pdf(form, item)

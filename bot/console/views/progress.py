@@ -89,7 +89,9 @@ async def progress_page(request: web.Request) -> web.Response:
             await reporting.investigator_progress(db, staff.district_id, level, area_id),
             await people.investigator_reach(db, staff.district_id, level, area_id),
         )
-        daily = await reporting.daily_counts(db, staff.district_id, level, area_id)
+        daily = await reporting.daily_counts(
+            db, staff.district_id, level, area_id, zone=clock.zone()
+        )
     today = clock.today()
     reach_by_id = {line.id: line for line in reach_children}
     seen = [d for series in daily.values() for d in series]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
+from bot import clock
 from bot.appkeys import FORM, SESSIONMAKER
 from bot.console import present
 from bot.console.auth import current_staff
@@ -17,6 +17,8 @@ from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
 from bot.telegram.i18n import gettext as _
+from flows import values
+from flows.values import clean_text
 from storage import reporting
 from storage.models import Record, RecordStatus
 from storage.repositories import StorageError
@@ -49,6 +51,11 @@ def _version(form: Any) -> int | None:
         return int(str(form.get("version")))
     except (TypeError, ValueError):
         return None
+
+
+def _text(form: Any, name: str) -> str:
+    """A typed field of a console form, cleaned where it enters (flows.values.clean_text)."""
+    return clean_text(str(form.get(name, ""))).strip()
 
 
 def _back(request: web.Request, record_id: int) -> web.HTTPSeeOther:
@@ -88,7 +95,7 @@ async def record_page(request: web.Request) -> web.Response:
         "flashes": pop_flashes(session),
         "d": detail,
         "r": record,
-        "lines": present.answer_lines(form, answers),
+        "lines": present.answer_lines(form, answers, detail.person.id_number),
         "flags": present.flag_texts(form, record),
         "history": list(reversed(history)),
         "events": [(e, present.event_summary(e, form)) for e in detail.events],
@@ -101,7 +108,7 @@ async def record_page(request: web.Request) -> web.Response:
         "status_labels": STATUS_LABELS,
         "filled_by_labels": FILLED_BY_LABELS,
         "enroll_options": ENROLL_OPTIONS,
-        "today": dt.datetime.now(reporting.CHINA_TZ).date().isoformat(),
+        "today": clock.today().isoformat(),
         "invite": invite,
         "invite_locked": invite is not None and is_locked(invite),
         "can_review": record.status == RecordStatus.submitted,
@@ -143,7 +150,7 @@ async def _apply(
         await confirm(db, record, staff=staff, expected_version=version)
         return _("已确认。登记人会收到通知。")
     if action == "return":
-        comment = str(form.get("comment", "")).strip()
+        comment = _text(form, "comment")
         if not comment:
             raise ValueError(_("退回时请写明需要修改的内容。"))
         if len(comment) > MAX_COMMENT:
@@ -161,15 +168,15 @@ async def _apply(
             return _("已退回。登记人会收到通知，并只需修改所选项目。")
         return _("已退回。")
     if action == "enroll":
+        typed = _text(form, "enrolled_at")
+        if not typed:
+            raise ValueError(_("请填写参保日期，格式如 2014-11-20。"))
         try:
-            enrolled_on = dt.date.fromisoformat(str(form.get("enrolled_at", "")))
-        except ValueError:
-            raise ValueError(_("请填写参保日期，格式如 2014-11-20。")) from None
-        today = dt.datetime.now(reporting.CHINA_TZ).date()
-        if enrolled_on > today:
-            raise ValueError(_("参保日期不能晚于今天。"))
+            enrolled_on = values.parse_date(typed, latest=clock.today())
+        except values.Invalid as exc:
+            raise ValueError(_("参保日期：{problem}").format(problem=exc.message)) from None
         chosen = [str(v) for v in form.getall("insurance", []) if str(v) in ENROLL_OPTIONS]
-        other = str(form.get("insurance_other", "")).strip()
+        other = _text(form, "insurance_other")
         if other:
             chosen.append(other)
         if not chosen:
@@ -191,7 +198,7 @@ async def _apply(
 async def _correct(
     db: Any, record: Record, staff: Any, form: Any, version: int | None, default_form: Any
 ) -> str:
-    reason = str(form.get("reason", "")).strip()
+    reason = _text(form, "reason")
     if not reason:
         raise ValueError(_("更正已确认的记录必须写明原因。"))
     if len(reason) > MAX_COMMENT:
@@ -201,7 +208,7 @@ async def _correct(
     field = str(form.get("field", ""))
     engine_form = present.form_for(default_form, record.form_id, record.form_version)
     try:
-        corrected = correct_answer(engine_form, record.state, field, str(form.get("value", "")))
+        corrected = correct_answer(engine_form, record.state, field, _text(form, "value"))
     except CorrectionError as exc:
         raise ValueError(str(exc)) from None
     revision = await correct(

@@ -146,6 +146,7 @@
     // A refusal the new view itself states (a link just locked) is said once, by the view.
     if (data.error && !(data.view && data.view.message === data.error)) bubble("bot error", data.error);
     if (data.message) bubble("bot success", data.message);
+    if (data.warning) bubble("bot notice", "⚠ " + data.warning);
     if (data.view) render(data.view);
     else if (!view) setControls([]);
     answered += 1;

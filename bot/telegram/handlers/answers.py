@@ -7,6 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.identity import check_id_answer, warning_text
 from bot.settings import Settings
 from bot.telegram.handlers.context import (
     Filler,
@@ -18,10 +19,10 @@ from bot.telegram.handlers.context import (
     typed_after_question,
 )
 from bot.telegram.handlers.flow import conflicted, show_record
-from bot.telegram.handlers.replies import ask, carries_id_number, delete_quietly, send
+from bot.telegram.handlers.replies import ask, delete_quietly, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.render import current_screen
-from flows import Conversation, Form, Rejected
+from flows import Conversation, Form, Rejected, values
 from storage.repositories.errors import StorageError
 
 router = Router(name="answers")
@@ -50,7 +51,7 @@ async def on_text(
     assert message.from_user is not None and message.text is not None
     filler = await identify(session, message.from_user.id, message.chat.id, state)
     record = await active_record(session, state, filler)
-    stray_id = settings.delete_id_messages and carries_id_number(message.text)
+    stray_id = settings.delete_id_messages and values.contains_id_number(message.text)
     if record is None:
         await message.answer(_nothing_open(filler))
         if stray_id:
@@ -70,20 +71,21 @@ async def on_text(
     screen = current_screen(conv, record.id, record.version)
     if len(message.text) > MAX_ANSWER_LENGTH:
         too_long = _("内容太长（{n}个字）。请只回答当前问题。").format(n=len(message.text))
-        await ask(bot, state, filler.chat_id, screen.prefixed(too_long))
+        await ask(bot, session, filler.chat_id, screen.prefixed(too_long))
         return
     if conv.prompt is None:
         await send(bot, filler.chat_id, screen.prefixed(_("请点击下方的按钮继续。")))
         return
-    if not await typed_after_question(state, record, message.message_id):
+    if not typed_after_question(record, message.message_id):
         notice = _("这条消息是在下面这道题显示之前发出的，没有作为它的答案。请看题后再回答。")
-        await ask(bot, state, filler.chat_id, screen.prefixed(notice))
+        await ask(bot, session, filler.chat_id, screen.prefixed(notice))
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return
+    answered = conv.prompt
     result = conv.answer(message.text)
     if isinstance(result, Rejected):
-        await ask(bot, state, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
+        await ask(bot, session, filler.chat_id, screen.prefixed(f"❗ {result.message}"))
         if stray_id:
             await delete_quietly(bot, filler.chat_id, message.message_id)
         return
@@ -94,7 +96,11 @@ async def on_text(
         return
     if stray_id:
         await delete_quietly(bot, filler.chat_id, message.message_id)
-    await ask(bot, state, filler.chat_id, current_screen(conv, record.id, record.version))
+    screen = current_screen(conv, record.id, record.version)
+    check = await check_id_answer(session, record, conv, answered)
+    if check is not None:
+        screen = screen.prefixed("⚠ " + warning_text(check, _))
+    await ask(bot, session, filler.chat_id, screen)
 
 
 @router.message(F.text.startswith("/"))
@@ -121,4 +127,4 @@ async def on_not_text(
         return
     conv = Conversation.restore(form, record.state)
     screen = current_screen(conv, record.id, record.version)
-    await ask(bot, state, filler.chat_id, screen.prefixed(hint))
+    await ask(bot, session, filler.chat_id, screen.prefixed(hint))

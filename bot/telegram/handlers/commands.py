@@ -79,10 +79,10 @@ async def on_back(
     chat_id = message.chat.id
     if conv.position == before:
         screen = current_screen(conv, record.id, record.version)
-        await ask(bot, state, chat_id, screen.prefixed(_("已经是第一题了。")))
+        await ask(bot, session, chat_id, screen.prefixed(_("已经是第一题了。")))
         return
     await persist(session, record, conv, inbox_key)
-    await ask(bot, state, chat_id, current_screen(conv, record.id, record.version))
+    await ask(bot, session, chat_id, current_screen(conv, record.id, record.version))
 
 
 @router.message(Command("summary"))

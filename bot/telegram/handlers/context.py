@@ -1,22 +1,25 @@
 """Who is writing, which record they are on, and saving each step (shared by the routers).
 
 The database is the truth: a record's conversation state is saved after every accepted
-answer. The FSM holds only pointers (the active record id, the invite being proven, the
-household a person is being added to); when it is lost (a restart with memory storage) the
-active record is found again in the database.
+answer, and where its current question was shown in the chat is kept with it. The FSM holds
+only pointers (the active record id, the invite being proven, the household a person is being
+added to); when it is lost (a restart with memory storage) the active record is found again in
+the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import returns
+from bot import clock, returns
 from bot.returns import needs_reopen as needs_reopen
 from bot.telegram.middlewares.inbox import mark_handled
 from bot.telegram.render import Screen
@@ -26,6 +29,8 @@ from storage.repositories import records as records_repo
 from storage.repositories.accounts import investigator_by_telegram
 from storage.repositories.actors import Actor
 
+logger = logging.getLogger(__name__)
+
 CHANNEL = Channel.telegram
 ACTIVE = "rid"  # FSM data: the record being filled (0 = none on purpose)
 INVITE = "invite"  # FSM data: the invite whose identity proof is awaited
@@ -33,9 +38,6 @@ ADD_HOUSEHOLD = "add_household"  # FSM data: household a new person is being add
 ADD_NAME = "add_name"
 PAGE = "page"  # FSM data: the household list page last shown
 CONTACT = "contact"  # FSM data: [person id, outcome] of a contact whose note is awaited
-# FSM data: [record id, version, message id] of the message that first showed the question
-# now asked; only what is typed after it answers that question.
-ASKED = "asked"
 NOT_INVESTIGATOR = "resident"  # FSM data: this Telegram user is not a bound investigator
 # FSM data: the filler paused with /cancel; typed text is not an answer until they resume
 # (/start, a button of the record, /back or /summary).
@@ -147,20 +149,31 @@ async def paused(state: FSMContext) -> bool:
     return bool(await state.get_value(PAUSED))
 
 
-async def note_asked(state: FSMContext, screen: Screen, message_id: int) -> None:
-    """Remember where the question ``screen`` asks was first shown (showing it again later,
-    after /start or a refused answer, keeps the first place)."""
+async def note_asked(session: AsyncSession, screen: Screen, message_id: int) -> None:
+    """Remember, with the record, where the question ``screen`` asks was first shown (showing
+    it again later, after /start or a refused answer, keeps the first place).
+
+    Kept in the database, not the FSM: a restart (memory FSM storage) must not make the next
+    typed answer look as if it had been written before its question. Committed at once, so no
+    Bot API call after it holds the connection; when the write fails the question simply
+    counts as not yet shown (the next typed text gets the question again), which loses
+    nothing.
+    """
     if screen.asks is None:
         return
-    data = await state.get_data()
-    asked = data.get(ASKED)
-    if isinstance(asked, list) and tuple(asked[:2]) == screen.asks:
+    record_id, version = screen.asks
+    record = await session.get(Record, record_id)
+    if record is None:
         return
-    data[ASKED] = [*screen.asks, message_id]
-    await state.set_data(data)
+    try:
+        if await records_repo.note_asked(session, record, version, message_id):
+            await session.commit()
+    except SQLAlchemyError as exc:
+        logger.warning("record %d: where its question was shown is not kept (%s)", record_id, exc)
+        await session.rollback()
 
 
-async def typed_after_question(state: FSMContext, record: Record, message_id: int) -> bool:
+def typed_after_question(record: Record, message_id: int) -> bool:
     """Whether a message typed as ``message_id`` was written after the record's current
     question had been shown.
 
@@ -169,18 +182,16 @@ async def typed_after_question(state: FSMContext, record: Record, message_id: in
     previous answer, or a reply to an older message. Applied to this question it would put
     words the person never meant for it into the form.
     """
-    asked = await state.get_value(ASKED)
     return (
-        isinstance(asked, list)
-        and len(asked) == 3
-        and asked[:2] == [record.id, record.version]
-        and message_id > asked[2]
+        record.asked_version == record.version
+        and record.asked_message_id is not None
+        and message_id > record.asked_message_id
     )
 
 
 def today() -> dt.date:
-    """The collection date of a form started now."""
-    return dt.date.today()
+    """The collection date of a form started now (the survey's day, :mod:`bot.clock`)."""
+    return clock.today()
 
 
 def prefill_of(person: Person) -> dict[str, Any]:

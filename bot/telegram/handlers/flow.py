@@ -75,7 +75,7 @@ async def show_record(
             lines.append(_("需要修改：{fields}").format(fields="、".join(fields)))
         notice = "\n".join([*([notice] if notice else []), *lines])
     screen = current_screen(conv, record.id, record.version)
-    await ask(bot, state, filler.chat_id, screen if notice is None else screen.prefixed(notice))
+    await ask(bot, session, filler.chat_id, screen if notice is None else screen.prefixed(notice))
 
 
 async def completeness_text(session: AsyncSession, household_id: int) -> str:

@@ -31,13 +31,11 @@ from bot.telegram.handlers.context import (
     today,
 )
 from bot.telegram.handlers.flow import completeness_text, show_record
-from bot.telegram.handlers.replies import carries_id_number, delete_quietly, edit, send
+from bot.telegram.handlers.replies import delete_quietly, edit, send
 from bot.telegram.i18n import gettext as _
 from bot.telegram.labels import describe, outcome_labels, status_labels
 from bot.telegram.render import Screen
-from flows import Form, Invalid, mask_id, mask_mobile
-from flows.validators import clean_name
-from flows.validators import id_number as check_id_number
+from flows import Form, mask_id, mask_mobile, values
 from storage import people
 from storage.models import Community, ContactOutcome, Investigator, Person
 from storage.person_status import DONE, RECORDABLE_OUTCOMES, STATUS_ORDER, PersonStatus
@@ -49,7 +47,6 @@ from storage.repositories.persons import add_person_off_roster
 router = Router(name="households")
 
 PAGE_SIZE = 8
-_NAME_CHARS = 30
 
 
 def _counts_text(counts: dict[PersonStatus, int], *, zeros: bool = False) -> str:
@@ -534,7 +531,7 @@ async def on_contact_note(
         int(pending[2]) if len(pending) > 2 else 0,
         None,
     )
-    if settings.delete_id_messages and carries_id_number(message.text):
+    if settings.delete_id_messages and values.contains_id_number(message.text):
         await delete_quietly(bot, message.chat.id, message.message_id)
 
 
@@ -600,7 +597,7 @@ async def _collect(
             filler.chat_id,
             Screen(
                 _("{name} 的登记已由{who}于 {when} 办理，不能重复采集。").format(
-                    name=person.name, who=opened.who, when=opened.when.date().isoformat()
+                    name=person.name, who=opened.who, when=clock.local_date(opened.when).isoformat()
                 )
             ),
         )
@@ -615,9 +612,10 @@ async def _collect(
 async def on_add_name(message: Message, session: AsyncSession, state: FSMContext) -> None:
     """The new person's name."""
     assert message.text is not None
-    name = clean_name(message.text)
-    if not 2 <= len(name) <= _NAME_CHARS:
-        await message.answer(_("姓名应为2–30个字，请重新输入此人的姓名。"))
+    try:
+        name = values.person_name(message.text)
+    except values.Invalid as exc:
+        await message.answer(f"❗ {exc.message}\n" + _("请重新输入此人的姓名。"))
         return
     await state.update_data({ADD_NAME: name})
     await state.set_state(Stage.add_id)
@@ -642,9 +640,13 @@ async def on_add_id(
         await message.answer(_not_investigator())
         return
     data = await state.get_data()
+    carries_id = settings.delete_id_messages and values.contains_id_number(message.text)
     try:
-        number = check_id_number(message.text, today())
-    except Invalid as exc:
+        number = values.id_number(message.text, today())
+    except values.Invalid as exc:
+        # Refused or not, a full number typed into the chat does not stay there.
+        if carries_id:
+            await delete_quietly(bot, message.chat.id, message.message_id)
         await message.answer(f"❗ {exc.message}\n" + _("请重新输入18位公民身份号码。"))
         return
     household_id = data.get(ADD_HOUSEHOLD)
@@ -665,7 +667,7 @@ async def on_add_id(
         investigator=filler.investigator,
     )
     await state.set_state(None)
-    if settings.delete_id_messages and carries_id_number(message.text):
+    if carries_id:
         await commit(session, None)
         await delete_quietly(bot, message.chat.id, message.message_id)
     if created:

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.handlers.context import note_asked
 from bot.telegram.render import Screen
 
 logger = logging.getLogger(__name__)
-
-# A full 公民身份号码 anywhere in a text (spaces and dashes between groups allowed).
-_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_SEPARATORS = re.compile(r"[\s\-]+")
-
-
-def carries_id_number(text: str) -> bool:
-    """Whether a message carries a full ID number (it is deleted from the chat once stored)."""
-    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
-    return _ID_IN_TEXT.search(compact) is not None
 
 
 async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
@@ -32,10 +20,10 @@ async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
     return await bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
 
 
-async def ask(bot: Bot, state: FSMContext, chat_id: int, screen: Screen) -> Message:
+async def ask(bot: Bot, session: AsyncSession, chat_id: int, screen: Screen) -> Message:
     """Send a screen of the conversation; a question is remembered as asked there."""
     message = await send(bot, chat_id, screen)
-    await note_asked(state, screen, message.message_id)
+    await note_asked(session, screen, message.message_id)
     return message
 
 

@@ -80,11 +80,11 @@ async def on_step(
     in_place = outcome.redraw or outcome.answered is not None
     if pressed is None or not in_place:
         # From the review or the summary the next screen comes below, and they stay readable.
-        await ask(bot, state, filler.chat_id, screen)
+        await ask(bot, session, filler.chat_id, screen)
         return
     # The pressed question becomes the next one where it is (a tick redraws it; an answer
     # shows "问题：答案" above the next question): one Bot API call, no new message.
     if outcome.answered is not None:
         screen = screen.prefixed(outcome.answered)
     shown = await edit(bot, filler.chat_id, pressed, screen.text, screen.markup)
-    await note_asked(state, screen, shown)
+    await note_asked(session, screen, shown)

@@ -1,8 +1,8 @@
 """The user's FSM data read once per update and written back once, when the update is done.
 
-The data holds only pointers (the active record, the question last asked, the newest update
-handled) and is read and changed several times while one update is handled; with Redis each
-read or write is a round trip. The update runs under the user's lock (aiogram's event
+The data holds only pointers (the active record, the newest update handled) and is read and
+changed several times while one update is handled; with Redis each read or write is a round
+trip. The update runs under the user's lock (aiogram's event
 isolation, entered before this middleware), so nobody else can change the data meanwhile and
 buffering it changes nothing another update could see. Writes are kept even when the handler
 fails, as they would have been if written at once.

@@ -1,7 +1,7 @@
 """The contact log: every attempt to reach a roster person, and the newest one on the person.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -65,8 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("persons") as batch:
-        batch.drop_column("last_contact_outcome")
-        batch.drop_column("last_contact_on")
     op.drop_index("ix_contacts_person_id_contacted_on", table_name="contacts")
     op.drop_table("contacts")
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): recreating ``persons`` would fail its
+    # foreign keys while records and invites point at it.
+    with op.batch_alter_table("persons", recreate="never") as batch:
+        batch.drop_column("last_contact_outcome")
+        batch.drop_column("last_contact_on")
