@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import security
 from bot.appkeys import BOT, FORM, SESSIONMAKER, SETTINGS
 from bot.settings import Settings
 
@@ -46,6 +47,7 @@ def create_app(
     the answer is sent after the update is handled, so Telegram redelivers what failed.
     """
     app = web.Application()
+    security.install(app)
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker
     app[FORM] = form

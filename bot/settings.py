@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.loader import DEFAULT_FORM
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -42,6 +45,12 @@ class Settings(BaseSettings):
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     session_secret: SecretStr | None = None
+    # Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed, e.g. "127.0.0.1" for an nginx on the same machine.
+    trusted_proxies: str = ""
+    # Console sign-ins end after this long without a request, and after the absolute limit.
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    console_session_hours: float = Field(default=8.0, gt=0)
 
     # The form (default: the one shipped with the package, see flows.loader)
     form_file: Path = DEFAULT_FORM
@@ -67,6 +76,17 @@ class Settings(BaseSettings):
     send_rate_per_chat: float = Field(default=1.0, gt=0)
     send_rate_overall: float = Field(default=25.0, gt=0)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` as networks."""
+        return _parse_networks(self.trusted_proxies)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -74,6 +94,13 @@ class Settings(BaseSettings):
 
         parse_zone(value)
         return value
+
+
+@lru_cache(maxsize=16)
+def _parse_networks(value: str) -> tuple[Network, ...]:
+    from bot.security.proxies import parse_networks
+
+    return parse_networks(value)
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ The caller owns the transaction::
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +139,27 @@ def _tracked(conn: AsyncConnection) -> bool:
     return event.contains(conn.engine.sync_engine, "before_cursor_execute", _note_statement)
 
 
+def _private_file(path: Path) -> None:
+    """Make the SQLite file (and its directory) if missing, readable by its owner only:
+    SQLite gives the -wal and -shm files the same permissions, and the store holds every
+    resident's ID number. An existing file keeps its permissions (``canbao security check``
+    reports loose ones)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a read-only place: SQLite will say what is wrong
+
+
 def make_engine(url: str | URL, *, for_updates: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url``.
 
-    SQLite: the database file's directory is created, and every connection gets WAL,
-    ``synchronous=FULL``, foreign keys and a busy timeout. PostgreSQL (``postgresql+asyncpg``):
-    connections are checked before use, so a restarted server costs one retry, not an error.
+    SQLite: the database file is created readable by its owner only (directory and all), and
+    every connection gets WAL, ``synchronous=FULL``, foreign keys and a busy timeout.
+    PostgreSQL (``postgresql+asyncpg``): connections are checked before use, so a restarted
+    server costs one retry, not an error.
     Extra keyword arguments go to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
 
     ``for_updates``: the engine of the bot's update handling, which retries an update whole
@@ -160,7 +176,7 @@ def make_engine(url: str | URL, *, for_updates: bool = False, **kwargs: Any) -> 
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database).expanduser())
             if for_updates:
                 kwargs.setdefault("pool_size", 1)
                 kwargs.setdefault("max_overflow", 0)

@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -278,8 +279,43 @@ class Staff(TimestampMixin, Base):
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole), default=StaffRole.reviewer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None]
+    # Set for a password someone else chose (``canbao staff add``): the console asks for a new
+    # one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[dt.datetime | None]
 
     district: Mapped[District | None] = relationship()
+
+
+class StaffSession(Base):
+    """A console sign-in, checked on every request (the cookie carries only its random token,
+    of which the SHA-256 is kept here). Logout, a password change and disabling the account
+    end every sign-in of that account (``ended_at``); so do the idle and absolute timeouts."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginLimit(Base):
+    """Failed sign-ins counted per key (an account, an account from one address, an address)
+    within a window that starts at the first failure; shared by every worker and kept across
+    restarts."""
+
+    __tablename__ = "login_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class ApiToken(Base):
@@ -294,6 +330,8 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    # Client addresses the token has been used from (the latest few); a new one is audited.
+    known_addresses: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Invite(Base):

@@ -10,6 +10,7 @@ from aiohttp.typedefs import Handler
 from bot.appkeys import SESSIONMAKER
 from bot.display import json_response
 from bot.params import ParamError
+from bot.security.proxies import client_address
 from bot.streaming import response_started
 from storage.models import ApiToken
 from storage.repositories.accounts import verify_api_token
@@ -76,7 +77,7 @@ async def _authenticate(request: web.Request) -> web.Response | None:
     token = None
     if secret.isascii() and secret.isprintable():  # what `canbao token create` makes
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
-            token = await verify_api_token(db, secret)
+            token = await verify_api_token(db, secret, address=client_address(request))
     if token is None:
         return error(401, "unauthorized", "访问令牌无效或已吊销")
     request[TOKEN_KEY] = token

@@ -192,6 +192,8 @@ def _staff_add(args: argparse.Namespace) -> int:
                     district_id=district_id,
                     display_name=args.display_name,
                     actor=OPERATOR,
+                    # The operator chose it: the owner picks their own at the first sign-in.
+                    must_change_password=True,
                 )
             except AccountError as exc:
                 raise CliError(str(exc)) from exc
@@ -200,6 +202,45 @@ def _staff_add(args: argparse.Namespace) -> int:
     scope = "全市" if args.city else args.district
     role = "管理员" if args.role == "admin" else "审核员"
     print(f"工作人员账号 {args.username} 已创建（{scope}，{role}）")
+    print("这是初始密码：本人首次登录后台时须设置自己的新密码。")
+    return 0
+
+
+async def _staff_named(session: AsyncSession, username: str) -> Any:
+    staff = await acc.staff_by_username(session, username)
+    if staff is None:
+        raise CliError(f"没有用户名为 {username} 的工作人员账号")
+    return staff
+
+
+def _staff_password(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session, session.begin():
+            staff = await _staff_named(session, args.username)
+            try:
+                return await acc.set_staff_password(
+                    session, staff, password, actor=OPERATOR, must_change=True
+                )
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+
+    ended = with_sessions(database_url(args), work)
+    print(
+        f"{args.username} 的密码已重置（已退出 {ended} 处登录）。本人下次登录时须设置自己的新密码。"
+    )
+    return 0
+
+
+def _staff_disable(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session, session.begin():
+            staff = await _staff_named(session, args.username)
+            return await acc.deactivate_staff(session, staff, actor=OPERATOR)
+
+    ended = with_sessions(database_url(args), work)
+    print(f"工作人员账号 {args.username} 已停用（已退出 {ended} 处登录）")
     return 0
 
 
@@ -210,6 +251,7 @@ def _staff_list(args: argparse.Namespace) -> int:
                 f"{s.username}\t{s.display_name or '-'}\t"
                 f"{s.district.name if s.district else '全市'}\t{s.role}\t"
                 f"{'启用' if s.active else '停用'}"
+                f"{'（须修改密码）' if s.active and s.must_change_password else ''}"
                 for s in await acc.list_staff(session)
             ]
 
@@ -427,7 +469,16 @@ def register(subparsers: Any) -> None:
     sadd.set_defaults(func=_staff_add)
     slist = ssub.add_parser("list", help="列出工作人员账号")
     slist.set_defaults(func=_staff_list)
-    for p in (sadd, slist):
+    spass = ssub.add_parser(
+        "password", help="重置密码（本人下次登录时须改成自己的密码；该账号的登录全部退出）"
+    )
+    spass.add_argument("username", metavar="USERNAME")
+    spass.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    spass.set_defaults(func=_staff_password)
+    sdisable = ssub.add_parser("disable", help="停用账号（该账号的登录立即全部退出）")
+    sdisable.add_argument("username", metavar="USERNAME")
+    sdisable.set_defaults(func=_staff_disable)
+    for p in (sadd, slist, spass, sdisable):
         add_database_option(p)
 
     token = subparsers.add_parser("token", help="中心系统 API 令牌")

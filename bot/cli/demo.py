@@ -109,7 +109,12 @@ def print_report(settings: Settings, report: Any) -> None:
     print(f"  未联系：{report.not_contacted}/{report.target} 人（{share:.1%}）")
     print()
     print(f"工作人员后台：{base}/console/")
-    print(f"  用户名 {report.staff_username}   密码 {report.staff_password}")
+    if report.staff_password:
+        print(f"  用户名 {report.staff_username}   密码 {report.staff_password}")
+    else:
+        print(f"  用户名 {report.staff_username}   密码：您已在后台修改过，请用新密码登录")
+    print("  （演示账号，密码公开。正式部署请用 canbao staff add 建账号，")
+    print("   并运行 canbao security check）")
     print(f"  表单预览（登录后）：{base}/c/preview")
     if report.community_id is not None:
         print(

@@ -70,8 +70,13 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Access lines would carry web chat links, and with them invite codes.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Access lines would carry web chat links, and with them invite codes: only when debugging
+    # (ID and mobile numbers are masked in them as everywhere).
+    if level != "DEBUG":
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    else:
+        # SQL statements with their parameters (SQLAlchemy keeps its loggers at WARNING).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     # transitions logs every state change of every conversation at INFO.
     logging.getLogger("transitions").setLevel(logging.WARNING)
     install_log_masking()
@@ -113,6 +118,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
             await service.stop()
             raise
         freeze_startup_objects()
+        _warn_weak_points(settings)
         logger.info(
             "running (telegram: %s, database: %s); stop with Ctrl-C or SIGTERM",
             service.mode,
@@ -124,6 +130,15 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
     finally:
         await engine.dispose()
         await chat_engine.dispose()
+
+
+def _warn_weak_points(settings: Settings) -> None:
+    """Say at start what ``canbao security check`` would call serious in the settings."""
+    from bot.security.check import check_settings
+
+    for finding in check_settings(settings):
+        if finding.serious:
+            logger.warning("security: %s → %s", finding.what, finding.fix)
 
 
 def port_message(host: str, port: int, exc: OSError) -> str:

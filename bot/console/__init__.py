@@ -1,7 +1,8 @@
 """The staff console: review, progress and exports, served at ``/console/``.
 
-``setup(app)`` mounts a sub-application with its own middlewares (encrypted cookie session,
-error pages, CSRF, sign-in) so the rest of the server (Telegram webhook, API) is untouched.
+``setup(app)`` mounts a sub-application with its own middlewares (encrypted cookie carrying a
+server-side sign-in, error pages, CSRF, sign-in check) so the rest of the server (Telegram
+webhook, API) is untouched.
 Every page and export is scoped on the server to the staff member's district.
 """
 
@@ -20,10 +21,9 @@ from bot.console import i18n, present
 from bot.console.auth import auth_middleware
 from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
-from bot.console.keys import LIMITER
-from bot.console.ratelimit import LoginLimiter
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
+from bot.console.views.invites import router as invites_router
 from bot.console.views.persons import router as persons_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
@@ -43,7 +43,7 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def create_console(app: web.Application, *, limiter: LoginLimiter | None = None) -> web.Application:
+def create_console(app: web.Application) -> web.Application:
     """The console sub-application (settings and database come from ``app``)."""
     from bot.appkeys import SETTINGS
 
@@ -52,7 +52,6 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
     console.middlewares.extend(
         [i18n.language_middleware, error_middleware, csrf_middleware, auth_middleware]
     )
-    console[LIMITER] = limiter or LoginLimiter()
     # Chinese templates, compiled once more with their text in English for staff who pick it.
     env = i18n.ConsoleEnvironment(
         loader=i18n.loader(str(TEMPLATES)),
@@ -88,6 +87,7 @@ def create_console(app: web.Application, *, limiter: LoginLimiter | None = None)
         progress_router,
         persons_router,
         exports_router,
+        invites_router,
         language,
     )
     for router in routers:

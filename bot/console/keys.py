@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.ratelimit import LoginLimiter
 from storage.models import Staff
 
-LIMITER = web.AppKey("login_limiter", LoginLimiter)
 # The signed-in staff member (set by the auth middleware).
 STAFF_KEY = web.RequestKey("console_staff", Staff)

@@ -1,7 +1,15 @@
-"""Encrypted cookie sessions: the key, the cookie's attributes, and the CSRF token."""
+"""The console's sign-in: an encrypted cookie holding a server-side session's token, the
+cookie's attributes, and the CSRF token.
+
+The cookie (aiohttp-session, Fernet) carries the CSRF token, flash messages and ``sid``: the
+token of a :class:`~storage.models.StaffSession` row, checked on every request
+(:func:`signed_in_staff`), so logout, a password change, disabling the account and the idle and
+absolute timeouts end a sign-in at once on every worker, whatever copies of the cookie exist.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -12,14 +20,18 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.params import form_of
 from bot.settings import Settings
+from storage.models import Staff
+from storage.repositories.staff_sessions import Timeouts, resume_session
 
 COOKIE_NAME = "canbao_console"
-SESSION_MAX_AGE = 8 * 3600
 KEY_FILE = "console_session.key"
 CSRF_FIELD = "_csrf"
+# The cookie's key for the server-side session's token.
+SID = "sid"
 
 
 def session_key(settings: Settings) -> bytes:
@@ -42,17 +54,49 @@ def session_key(settings: Settings) -> bytes:
     return key
 
 
-def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
-    """HttpOnly, SameSite=Lax, Secure when the console is served over https, 8 hours."""
-    return EncryptedCookieStorage(
-        session_key(settings),
-        cookie_name=COOKIE_NAME,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.public_url.startswith("https://"),
-        path="/",
+class ConsoleCookieStorage(EncryptedCookieStorage):
+    """The encrypted cookie, ``Secure`` whenever the browser reached us over https: directly,
+    or through a trusted TLS-terminating proxy (``request.secure``, see
+    :mod:`bot.security.proxies`), or when ``public_url`` is https."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.always_secure = settings.public_url.lower().startswith("https://")
+        super().__init__(
+            session_key(settings),
+            cookie_name=COOKIE_NAME,
+            max_age=int(session_timeouts(settings).absolute.total_seconds()),
+            httponly=True,
+            samesite="Lax",
+            secure=self.always_secure,
+            path="/",
+        )
+
+    async def save_session(
+        self, request: web.Request, response: web.StreamResponse, session: Session
+    ) -> None:
+        await super().save_session(request, response, session)
+        if request.secure and self.cookie_name in response.cookies:
+            response.cookies[self.cookie_name]["secure"] = True
+
+
+def cookie_storage(settings: Settings) -> ConsoleCookieStorage:
+    """HttpOnly, SameSite=Lax, Secure over https, as long as a sign-in may last."""
+    return ConsoleCookieStorage(settings)
+
+
+def session_timeouts(settings: Settings) -> Timeouts:
+    """The idle and absolute limits of a sign-in (``CANBAO_CONSOLE_IDLE_MINUTES``,
+    ``CANBAO_CONSOLE_SESSION_HOURS``)."""
+    return Timeouts(
+        idle=dt.timedelta(minutes=settings.console_idle_minutes),
+        absolute=dt.timedelta(hours=settings.console_session_hours),
     )
+
+
+async def signed_in_staff(db: AsyncSession, session: Session, settings: Settings) -> Staff | None:
+    """The active staff member whose live sign-in this cookie session carries, or None (the
+    caller commits: a timed-out sign-in is ended, ``last_seen_at`` moves on)."""
+    return await resume_session(db, session.get(SID), session_timeouts(settings))
 
 
 def csrf_token(session: Session) -> str:

@@ -50,7 +50,8 @@ def make_environment() -> jinja2.Environment:
 def render_page(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
-    """Render a template as a ``text/html`` response that no other site may frame."""
+    """Render a template as a ``text/html`` response (the application's security headers,
+    :mod:`bot.security.headers`, keep it from being framed or cached)."""
     locale = locale_of(request)
     html = (
         request.config_dict[JINJA]
@@ -61,12 +62,4 @@ def render_page(
             **context,
         )
     )
-    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

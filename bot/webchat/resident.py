@@ -18,6 +18,8 @@ from bot import clock, returns
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot.display import json_response
 from bot.identity import check_id_answer, warning_text
+from bot.privacy import before_identity
+from bot.security.proxies import client_address
 from bot.telegram.i18n import N_
 from bot.telegram.i18n import gettext as _
 from bot.webchat import cookies, formtext, store
@@ -30,7 +32,12 @@ from bot.webchat.present import conversation_view, mask_name
 from flows import Form, mask_id, values
 from storage.models import Invite, RecordStatus
 from storage.repositories import ConflictError, ReadOnlyError, TransitionError
-from storage.repositories.invites import MAX_FAILED_ATTEMPTS, VerifyOutcome, is_code_shaped
+from storage.repositories.invites import (
+    MAX_FAILED_ATTEMPTS,
+    VerifyOutcome,
+    is_code_shaped,
+    is_locked,
+)
 
 RESIDENT_ACTIONS: dict[str, frozenset[str]] = {
     **CONVERSATION_ACTIONS,
@@ -86,8 +93,8 @@ async def _in_transaction(request: web.Request, work: Work) -> web.StreamRespons
 
 def _identity_view(invite: Invite) -> dict[str, Any]:
     person = invite.person
-    who = {"name": mask_name(person.name), "id": mask_id(person.id_number)}
-    if invite.locked_at is not None:
+    who = before_identity(person.name, person.community.name)
+    if is_locked(invite):
         return {"stage": "locked", "person": who, "message": _(LOCKED)}
     return {
         "stage": "identity",
@@ -168,7 +175,7 @@ async def identity(request: web.Request) -> web.StreamResponse:
             return json_response({"view": view})
         if not typed:
             raise bad_request(_("请输入登记对象的18位公民身份号码。"))
-        if invite.locked_at is not None:
+        if is_locked(invite):
             return json_response({"error": _(LOCKED), "view": _identity_view(invite)}, status=423)
         try:
             number = values.id_number(typed, clock.today())
@@ -176,7 +183,9 @@ async def identity(request: web.Request) -> web.StreamResponse:
             # A number that cannot be anyone's is a typo, not a guess: it does not count.
             message = formtext.translate(exc.message)
             raise ApiError(422, message, view=_identity_view(invite)) from None
-        result = await store.prove_identity(session, invite, number)
+        result = await store.prove_identity(
+            session, invite, number, address=client_address(request)
+        )
         if result.outcome == VerifyOutcome.locked:
             return json_response({"error": _(LOCKED), "view": _identity_view(invite)}, status=423)
         if result.outcome == VerifyOutcome.wrong:

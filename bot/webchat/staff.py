@@ -1,7 +1,8 @@
 """Who may open the preview: a staff member signed in to the console.
 
-The console keeps its sign-in in an encrypted cookie session (``bot.console.sessions``); the
-preview reads that same cookie, so no second login is needed. A deployment without the console
+The console keeps its sign-in on the server, its token in an encrypted cookie
+(``bot.console.sessions``); the preview reads that same cookie and checks the same sign-in, so
+no second login is needed and a sign-out ends the preview too. A deployment without the console
 can set its own guard as ``app[bot.webchat.PREVIEW_GUARD]``.
 """
 
@@ -13,9 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.appkeys import SESSIONMAKER, SETTINGS
-from storage.repositories.accounts import get_staff
 
 _STORAGE = web.AppKey("webchat_console_cookie_storage", object)
+_SESSIONS = web.AppKey("webchat_console_sessions", object)
 
 
 def install(chat: web.Application, parent: web.Application) -> None:
@@ -27,6 +28,7 @@ def install(chat: web.Application, parent: web.Application) -> None:
             raise
         return
     chat[_STORAGE] = sessions.cookie_storage(parent[SETTINGS])
+    chat[_SESSIONS] = sessions
 
 
 async def console_staff_signed_in(request: web.Request) -> bool:
@@ -34,10 +36,8 @@ async def console_staff_signed_in(request: web.Request) -> bool:
     storage: Any = request.config_dict.get(_STORAGE)
     if storage is None:
         return False
+    sessions: Any = request.config_dict[_SESSIONS]
     session = await storage.load_session(request)
-    staff_id = session.get("staff_id")
-    if not isinstance(staff_id, int) or isinstance(staff_id, bool):
-        return False
-    async with request.config_dict[SESSIONMAKER]() as db:
-        staff = await get_staff(db, staff_id)
-    return staff is not None and staff.active
+    async with request.config_dict[SESSIONMAKER]() as db, db.begin():
+        staff = await sessions.signed_in_staff(db, session, request.config_dict[SETTINGS])
+    return staff is not None and not staff.must_change_password

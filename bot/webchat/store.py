@@ -49,10 +49,13 @@ async def load_invite(session: AsyncSession, code: str) -> Invite | None:
     return await find_invite(session, code)
 
 
-async def prove_identity(session: AsyncSession, invite: Invite, id_number: str) -> VerifyResult:
-    """Check the typed 公民身份号码; wrong answers count towards the lock (commit either way)."""
+async def prove_identity(
+    session: AsyncSession, invite: Invite, id_number: str, *, address: str | None = None
+) -> VerifyResult:
+    """Check the typed 公民身份号码; wrong answers count towards the lock (commit either way;
+    ``address``, the client's, goes into the audit entry)."""
     return await verify_identity(
-        session, invite, id_number, channel=CHANNEL, chat_id=chat_id(invite)
+        session, invite, id_number, channel=CHANNEL, chat_id=chat_id(invite), address=address
     )
 
 

@@ -15,19 +15,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage import passwords
 from storage.models import ApiToken, Community, Investigator, Staff, StaffRole, Street
 from storage.repositories.actors import Actor
 from storage.repositories.audit import add_event
 from storage.repositories.errors import AccountError, BindingError
+from storage.repositories.staff_sessions import end_sessions
 from storage.types import utcnow
 
 BINDING_CODE_PREFIX = "bind-"
 BINDING_CODE_TTL = dt.timedelta(days=7)
 TOKEN_PREFIX = "cbt_"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 # Refresh ``last_used_at`` at most this often, so API reads do not become writes.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+# How many client addresses of a token are remembered (older ones are forgotten).
+MAX_TOKEN_ADDRESSES = 20
 
 _hasher = PasswordHasher()
 # Verifying against this when the username is unknown keeps the answer time the same,
@@ -235,12 +239,13 @@ async def set_investigator_communities(
 # ----------------------------------------------------------------------------------------- staff
 
 
-def check_password_strength(password: str) -> None:
-    """Raise AccountError when the password is too weak to protect personal data."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
-    if password.strip() != password or len(set(password)) < 4:
-        raise AccountError("密码太简单：不要以空格开头或结尾，也不要只用重复的字符")
+def check_password_strength(password: str, *, username: str | None = None) -> None:
+    """Raise AccountError when the password is too weak to protect personal data (the policy
+    of :mod:`storage.passwords`)."""
+    try:
+        passwords.check_password(password, username=username)
+    except passwords.WeakPassword as exc:
+        raise AccountError(str(exc)) from None
 
 
 async def create_staff(
@@ -252,13 +257,17 @@ async def create_staff(
     district_id: int | None = None,
     display_name: str | None = None,
     actor: Actor | None = None,
+    must_change_password: bool = False,
 ) -> Staff:
-    """Create a staff account (``district_id`` None = the whole city)."""
+    """Create a staff account (``district_id`` None = the whole city).
+
+    ``must_change_password``: the password was chosen by someone else (an operator at the
+    command line); the console asks for a new one at the first sign-in."""
     if not USERNAME_PATTERN.fullmatch(username):
         raise AccountError("用户名应为 3–64 个字母、数字或 _ . -")
     if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
         raise AccountError(f"用户名 {username} 已存在")
-    check_password_strength(password)
+    check_password_strength(password, username=username)
     staff = Staff(
         username=username,
         password_hash=_hasher.hash(password),
@@ -266,6 +275,8 @@ async def create_staff(
         district_id=district_id,
         display_name=display_name,
         active=True,
+        must_change_password=must_change_password,
+        password_changed_at=utcnow(),
     )
     session.add(staff)
     await session.flush()
@@ -273,9 +284,22 @@ async def create_staff(
         session,
         actor or Actor.system(),
         "staff_created",
-        details={"staff_id": staff.id, "role": str(staff.role), "district_id": district_id},
+        details={
+            "staff_id": staff.id,
+            "role": str(staff.role),
+            "district_id": district_id,
+            "must_change_password": must_change_password,
+        },
     )
     return staff
+
+
+def password_matches(staff: Staff, password: str) -> bool:
+    """Whether ``password`` is the staff member's current one (nothing is changed)."""
+    try:
+        return bool(_hasher.verify(staff.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 async def verify_staff_password(
@@ -302,20 +326,49 @@ async def verify_staff_password(
 
 
 async def set_staff_password(
-    session: AsyncSession, staff: Staff, password: str, *, actor: Actor
-) -> None:
-    """Set a new password."""
-    check_password_strength(password)
+    session: AsyncSession,
+    staff: Staff,
+    password: str,
+    *,
+    actor: Actor,
+    must_change: bool = False,
+) -> int:
+    """Set a new password and end every sign-in of the account; returns how many ended.
+
+    ``must_change``: set by someone other than the account's owner (a reset), so the owner
+    chooses their own at the next sign-in."""
+    check_password_strength(password, username=staff.username)
+    if password_matches(staff, password):
+        raise AccountError("新密码不能与原密码相同")
     staff.password_hash = _hasher.hash(password)
+    staff.password_changed_at = utcnow()
+    staff.must_change_password = must_change
     await session.flush()
-    add_event(session, actor, "staff_password_set", details={"staff_id": staff.id})
+    ended = await end_sessions(session, staff.id, reason="password_changed")
+    add_event(
+        session,
+        actor,
+        "staff_password_set",
+        details={"staff_id": staff.id, "must_change_password": must_change, "sessions": ended},
+    )
+    return ended
 
 
-async def deactivate_staff(session: AsyncSession, staff: Staff, *, actor: Actor) -> None:
-    """Disable a staff account (kept for the audit trail)."""
+async def deactivate_staff(session: AsyncSession, staff: Staff, *, actor: Actor) -> int:
+    """Disable a staff account (kept for the audit trail) and end its sign-ins at once;
+    returns how many ended."""
     staff.active = False
     await session.flush()
-    add_event(session, actor, "staff_deactivated", details={"staff_id": staff.id})
+    ended = await end_sessions(session, staff.id, reason="disabled")
+    add_event(
+        session, actor, "staff_deactivated", details={"staff_id": staff.id, "sessions": ended}
+    )
+    return ended
+
+
+async def staff_by_username(session: AsyncSession, username: str) -> Staff | None:
+    """The staff account with that username."""
+    return await session.scalar(select(Staff).where(Staff.username == username))
 
 
 async def get_staff(session: AsyncSession, staff_id: int) -> Staff | None:
@@ -360,8 +413,13 @@ async def create_api_token(
     return token, secret
 
 
-async def verify_api_token(session: AsyncSession, secret: str) -> ApiToken | None:
-    """The live token matching ``secret``, or None; refreshes ``last_used_at`` now and then."""
+async def verify_api_token(
+    session: AsyncSession, secret: str, *, address: str | None = None
+) -> ApiToken | None:
+    """The live token matching ``secret``, or None; refreshes ``last_used_at`` now and then.
+
+    With ``address`` (the client's), a token used from an address it was not used from before
+    is audited (``api_token_new_address``): a leaked token shows up where it is used."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
@@ -370,7 +428,17 @@ async def verify_api_token(session: AsyncSession, secret: str) -> ApiToken | Non
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now
-        await session.flush()
+    known = [str(a) for a in token.known_addresses or []]
+    if address is not None and address not in known:
+        token.known_addresses = [*known, address][-MAX_TOKEN_ADDRESSES:]
+        add_event(
+            session,
+            Actor("api", str(token.id), f"API 令牌 {token.name}"),
+            "api_token_new_address",
+            channel="api",
+            details={"token_id": token.id, "name": token.name, "ip": address, "known": known},
+        )
+    await session.flush()
     return token
 
 

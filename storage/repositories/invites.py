@@ -93,12 +93,14 @@ async def ensure_invites_for(session: AsyncSession, person_ids: Sequence[int]) -
 
 
 async def find_invite(session: AsyncSession, code: str) -> Invite | None:
-    """The invite with that code (its person loaded), or None."""
+    """The invite with that code (its person and the person's community loaded), or None."""
     code = code.strip()
     if not is_code_shaped(code):
         return None
     return await session.scalar(
-        select(Invite).where(Invite.code == code).options(joinedload(Invite.person))
+        select(Invite)
+        .where(Invite.code == code)
+        .options(joinedload(Invite.person).joinedload(Person.community))
     )
 
 
@@ -130,57 +132,137 @@ async def verify_identity(
     *,
     channel: Channel,
     chat_id: str | int,
+    address: str | None = None,
 ) -> VerifyResult:
     """Check the 公民身份号码 someone typed against the invite's person.
 
-    Wrong answers are counted atomically; the fifth locks the invite for good (staff can
-    unlock it). Commit even on a wrong answer, or the count is lost.
+    A try is taken in one conditional ``UPDATE … WHERE failed_attempts < 5 RETURNING`` before
+    the guess is compared: the row stays locked until the caller commits, so however many
+    guesses arrive at once, in however many processes, at most five are ever compared. No try
+    left (or a lock) refuses even the right number. A right answer gives its try back; the
+    fifth wrong one locks the invite until staff unlock it. Commit even on a wrong answer, and
+    answer the person only after the commit.
     """
     actor = Actor.resident(chat_id)
-    if invite.locked_at is not None:
+    taken = (
+        await session.execute(
+            update(Invite)
+            .where(
+                Invite.id == invite.id,
+                Invite.locked_at.is_(None),
+                Invite.failed_attempts < MAX_FAILED_ATTEMPTS,
+            )
+            .values(failed_attempts=Invite.failed_attempts + 1)
+            .returning(Invite.failed_attempts)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if taken is None:
+        await session.refresh(invite, ["failed_attempts", "locked_at"])
         return VerifyResult(VerifyOutcome.locked, 0)
     person = await session.get(Person, invite.person_id)
     assert person is not None
     typed = normalise_id_number(id_number)
+    details: dict[str, object] = {} if address is None else {"ip": address}
     if hmac.compare_digest(typed.encode(), person.id_number.encode()):
-        invite.verified_at = utcnow()
-        invite.verified_channel = channel
-        invite.verified_chat_id = str(chat_id)
-        await session.flush()
-        add_event(session, actor, "identity_verified", person_id=person.id, channel=channel)
+        await session.execute(
+            update(Invite)
+            .where(Invite.id == invite.id)
+            .values(
+                failed_attempts=Invite.failed_attempts - 1,
+                verified_at=utcnow(),
+                verified_channel=channel,
+                verified_chat_id=str(chat_id),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(
+            invite, ["failed_attempts", "verified_at", "verified_channel", "verified_chat_id"]
+        )
+        add_event(
+            session,
+            actor,
+            "identity_verified",
+            person_id=person.id,
+            channel=channel,
+            details=details or None,
+        )
         return VerifyResult(VerifyOutcome.ok, MAX_FAILED_ATTEMPTS - invite.failed_attempts)
-    await session.execute(
-        update(Invite)
-        .where(Invite.id == invite.id)
-        .values(failed_attempts=Invite.failed_attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(invite, ["failed_attempts"])
-    left = max(MAX_FAILED_ATTEMPTS - invite.failed_attempts, 0)
     add_event(
         session,
         actor,
         "identity_failed",
         person_id=person.id,
         channel=channel,
-        details={"failed_attempts": invite.failed_attempts},
+        details={"failed_attempts": taken, **details},
     )
-    if left == 0:
-        invite.locked_at = utcnow()
-        await session.flush()
-        add_event(session, actor, "invite_locked", person_id=person.id, channel=channel)
-        return VerifyResult(VerifyOutcome.locked, 0)
-    return VerifyResult(VerifyOutcome.wrong, left)
+    if taken < MAX_FAILED_ATTEMPTS:
+        await session.refresh(invite, ["failed_attempts"])
+        return VerifyResult(VerifyOutcome.wrong, MAX_FAILED_ATTEMPTS - taken)
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id)
+        .values(locked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(invite, ["failed_attempts", "locked_at"])
+    add_event(session, actor, "invite_locked", person_id=person.id, channel=channel)
+    return VerifyResult(VerifyOutcome.locked, 0)
+
+
+def is_locked(invite: Invite) -> bool:
+    """Whether the invite refuses every identity proof until staff unlock it."""
+    return invite.locked_at is not None or invite.failed_attempts >= MAX_FAILED_ATTEMPTS
 
 
 async def unlock_invite(
-    session: AsyncSession, invite: Invite, *, actor: Actor, reason: str
+    session: AsyncSession, invite: Invite, *, actor: Actor, reason: str, channel: str | None = None
 ) -> None:
-    """Unlock a locked invite (staff, after checking the person's identity another way)."""
-    invite.locked_at = None
-    invite.failed_attempts = 0
-    await session.flush()
-    add_event(session, actor, "invite_unlocked", person_id=invite.person_id, reason=reason)
+    """Unlock a locked invite (staff, after checking the person's identity another way): the
+    tries start again from five. Audited with the reason."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("解锁时请写明核实身份的方式或原因")
+    before = invite.failed_attempts
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id)
+        .values(locked_at=None, failed_attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(invite, ["failed_attempts", "locked_at"])
+    add_event(
+        session,
+        actor,
+        "invite_unlocked",
+        person_id=invite.person_id,
+        channel=channel,
+        reason=reason[:500],
+        details={"failed_attempts": before},
+    )
+
+
+async def locked_invites(
+    session: AsyncSession, *, district_id: int | None = None, limit: int = 500
+) -> Sequence[Invite]:
+    """Locked invites (persons and their communities, streets and districts loaded), most
+    recently locked first; ``district_id`` scopes them to a district."""
+    stmt = (
+        select(Invite)
+        .join(Person, Invite.person_id == Person.id)
+        .where((Invite.locked_at.is_not(None)) | (Invite.failed_attempts >= MAX_FAILED_ATTEMPTS))
+        .options(
+            joinedload(Invite.person)
+            .joinedload(Person.community)
+            .joinedload(Community.street)
+            .joinedload(Street.district)
+        )
+        .order_by(Invite.locked_at.desc(), Invite.id)
+        .limit(limit)
+    )
+    if district_id is not None:
+        stmt = stmt.where(Person.district_id == district_id)
+    return (await session.scalars(stmt)).all()
 
 
 async def invites_for_export(

@@ -17,10 +17,11 @@ def test_masks() -> None:
     assert mask_text("身份证 320508199001011234，手机 +86 138-1234-5678。") == (
         "身份证 3205**********1234，手机 138****5678。"
     )
-    # Longer digit runs (Telegram ids, timestamps) are not personal data and stay readable.
-    assert mask_text("user 1234567890123456789 at 20141015093000") == (
-        "user 1234567890123456789 at 20141015093000"
-    )
+    # Telegram ids and timestamps stay readable; a run of 18 digits or more may hold an ID
+    # (touching other digits or letters) and is masked.
+    assert mask_text("user 7012345678 at 20141015093000") == "user 7012345678 at 20141015093000"
+    assert mask_text("ID320508199001011234") == "ID3205**********1234"
+    assert mask_text("0320508199001011234") == "0320**********11234"
 
 
 def test_every_log_record_is_masked(caplog: pytest.LogCaptureFixture) -> None:

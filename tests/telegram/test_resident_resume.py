@@ -208,7 +208,7 @@ async def test_identity_step_survives_restart_with_redis_and_postgresql(
         first = await start_service(form=FORM, fsm_storage=storage())
         user = tg.user(3601, "冯十一")
         await user.send(f"/start {feng.code}")
-        assert "请输入冯十一的18位公民身份号码" in user.last_message.text
+        assert "平江路社区冯某" in user.last_message.text
         await first.stop()
 
         # The pending identity proof lives in Redis: the new process takes the number.

@@ -83,13 +83,13 @@ async def test_page_is_self_contained_and_not_frameable(chat_env: ChatEnv) -> No
 # ------------------------------------------------------------------------------ identity
 
 
-async def test_before_identity_only_masked_data_is_shown(chat_env: ChatEnv) -> None:
+async def test_before_identity_only_surname_and_community_are_shown(chat_env: ChatEnv) -> None:
     chat = chat_env.chat()
     await chat.state()
     adult = chat_env.people["adult"]
     assert chat.view == {
         "stage": "identity",
-        "person": {"name": "张*", "id": adult.id_number[:4] + "*" * 10 + adult.id_number[-4:]},
+        "person": {"surname": "张", "community": "平江路社区"},
         "attempts_left": 5,
     }
     assert await record_of(chat_env.sessions, adult.person_id) is None

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
-from sqlalchemy import select
 
 from bot import calllist, clock
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
@@ -27,7 +26,7 @@ from bot.params import Query, path_id
 from flows import Form, values
 from flows.values import clean_text
 from storage import people, reporting
-from storage.models import ContactOutcome, Investigator, Invite, Person, Staff
+from storage.models import ContactOutcome, Investigator, Person, Staff
 from storage.person_status import (
     DONE,
     OUTCOME_LABELS,
@@ -41,6 +40,7 @@ from storage.person_status import (
 from storage.repositories import Actor, StorageError
 from storage.repositories.audit import add_event, events_for_person
 from storage.repositories.contacts import MAX_NOTE, add_contact, contacts_of_person
+from storage.repositories.invites import invite_for_person, is_locked
 
 router = web.RouteTableDef()
 PER_PAGE = 50
@@ -193,7 +193,8 @@ async def person_page(request: web.Request) -> web.Response:
         assert person is not None
         log = await contacts_of_person(db, person_id)
         events = await events_for_person(db, person_id)
-        code = await db.scalar(select(Invite.code).where(Invite.person_id == person_id))
+        invite = await invite_for_person(db, person_id)
+        code = invite.code if invite is not None else None
         house = await people.household_members(db, row.household_id, scope=staff.district_id)
     username = await known_bot_username(settings) if code else None
     session = await get_session(request)
@@ -212,6 +213,8 @@ async def person_page(request: web.Request) -> web.Response:
         "today": clock.today().isoformat(),
         "links": (telegram_link(username, code), web_link(code, settings)) if code else None,
         "insured": people.insured_contacts([m.person for m in house.members]) if house else [],
+        "invite": invite,
+        "invite_locked": invite is not None and is_locked(invite),
     }
     return aiohttp_jinja2.render_template("console/person.html", request, context)
 

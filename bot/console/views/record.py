@@ -23,6 +23,7 @@ from flows.values import clean_text
 from storage import reporting
 from storage.models import Record, RecordStatus
 from storage.repositories import StorageError
+from storage.repositories.invites import invite_for_person, is_locked
 from storage.repositories.records import confirm, correct, mark_enrolled, return_record
 
 router = web.RouteTableDef()
@@ -75,6 +76,7 @@ async def record_page(request: web.Request) -> web.Response:
     record_id = _record_id(request)
     async with request.config_dict[SESSIONMAKER]() as db:
         detail = await _load(request, db, record_id)
+        invite = await invite_for_person(db, detail.person.id)
     record = detail.record
     latest = detail.revisions[-1] if detail.revisions else None
     source = latest or record
@@ -105,6 +107,8 @@ async def record_page(request: web.Request) -> web.Response:
         "filled_by_labels": FILLED_BY_LABELS,
         "enroll_options": ENROLL_OPTIONS,
         "today": clock.today().isoformat(),
+        "invite": invite,
+        "invite_locked": invite is not None and is_locked(invite),
         "can_review": record.status == RecordStatus.submitted,
         "can_enroll": record.status in (RecordStatus.submitted, RecordStatus.confirmed),
         "correctable": (

@@ -261,7 +261,8 @@
 
   function drawIdentity(v) {
     if (firstDraw) {
-      bubble("bot", t("您好！这里是苏州市全民参保登记。本次登记对象：{name}（{id}）。", v.person));
+      // Before the identity check: the surname and the community, nothing of the number.
+      bubble("bot", t("您好！这里是苏州市全民参保登记。本次登记对象：{surname}某（{community}）。", v.person));
     }
     bubble(
       "bot question",

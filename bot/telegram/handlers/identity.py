@@ -28,7 +28,7 @@ from storage.models import Invite, Person
 from storage.repositories import records as records_repo
 from storage.repositories.actors import Actor
 from storage.repositories.audit import add_event
-from storage.repositories.invites import VerifyOutcome, verify_identity
+from storage.repositories.invites import VerifyOutcome, is_locked, verify_identity
 from storage.repositories.outbox import enqueue
 from storage.types import utcnow
 
@@ -103,7 +103,7 @@ async def on_identity(
         await message.answer(_("请重新点击社区发给您的登记链接。"))
         return
     carries_id = settings.delete_id_messages and values.contains_id_number(message.text)
-    if invite.locked_at is None:
+    if not is_locked(invite):
         try:
             typed = values.id_number(message.text, today())
         except values.Invalid as exc:

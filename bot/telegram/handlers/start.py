@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.privacy import before_identity
 from bot.telegram.handlers.context import (
     INVITE,
     Stage,
@@ -22,11 +23,11 @@ from bot.telegram.handlers.flow import show_record
 from bot.telegram.handlers.help import help_text
 from bot.telegram.handlers.identity import open_for_invite
 from bot.telegram.i18n import gettext as _
-from flows import Form, mask_id
+from flows import Form
 from storage.models import Investigator, Invite
 from storage.repositories.accounts import bind_investigator, looks_like_binding_code
 from storage.repositories.errors import BindingError
-from storage.repositories.invites import resolve_start_code
+from storage.repositories.invites import is_locked, resolve_start_code
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ async def on_start(
         return
     invite = target
     await state.set_state(None)
-    if invite.locked_at is not None:
+    if is_locked(invite):
         await message.answer(
             _("这个登记链接因身份核对错误次数过多已被锁定。请联系所在社区核实身份后解锁。")
         )
@@ -81,12 +82,13 @@ async def on_start(
         return
     await state.set_state(Stage.identity)
     await state.update_data({INVITE: invite.id})
-    person = invite.person
+    # Before the identity check only the surname and the community (bot.privacy).
+    hint = before_identity(invite.person.name, invite.person.community.name)
     await message.answer(
         _(
-            "您好！这是 {name}（公民身份号码 {masked}）的全民参保登记。\n"
-            "为确认身份，请输入{name}的18位公民身份号码。"
-        ).format(name=person.name, masked=mask_id(person.id_number))
+            "您好！这是{community}{surname}某的全民参保登记。\n"
+            "为确认身份，请输入登记对象的18位公民身份号码。"
+        ).format(**hint)
     )
 
 

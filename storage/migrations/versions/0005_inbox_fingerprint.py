@@ -4,8 +4,8 @@ Telegram may start the update-id sequence again after a quiet week; with (bot id
 unique, a new update reusing a stored id was taken for a duplicate. Rows already stored get
 the fingerprint of their payload, so a redelivery right after the upgrade is still recognised.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from storage.repositories.inbox import fingerprint
 
-revision = "0006"
-down_revision = "0005"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
