@@ -26,9 +26,9 @@ def test_surnames() -> None:
 
 
 def leaks(text: str, name: str, id_number: str) -> list[str]:
-    """Pieces of the number or the given name found in ``text``."""
+    """Pieces of the number or the given name (what follows the surname) found in ``text``."""
     found = [run for run in re.findall(r"\d{4,}", text) if run in id_number]
-    found += [ch for ch in name[1:] if ch in text]
+    found += [ch for ch in name[len(surname_of(name)) :] if ch in text]
     return found
 
 
