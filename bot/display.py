@@ -1,18 +1,17 @@
 """Text already in the database, made safe to show: the output side of free text.
 
-What the channels accept is cleaned where it comes in (``clean_text`` in :mod:`flows`); this
-module is for what is *already stored* — rows written before that cleaning existed, imported
-by hand, or repaired since — and is applied where stored text leaves the system: the XLSX and
-CSV writers, the PDF, the console's templates and every JSON answer. Whatever a row holds,
-those never fail on it:
+What the channels accept is cleaned where it comes in (:func:`flows.values.clean_text`); the
+same function is applied where stored text leaves the system — the XLSX and CSV writers, the
+PDF, the console's templates and every JSON answer — for rows written before that cleaning
+existed, imported by hand, or changed in the database directly. One definition of clean text
+serves both sides, so what a page shows is what the chat would have stored:
 
 * a lone surrogate (``"\\ud800"``, storable through a JSON escape) cannot be encoded as UTF-8:
   ``UnicodeEncodeError`` in aiohttp, invalid JSON for a strict reader → U+FFFD;
-* C0 / C1 control characters (except tab, newline, carriage return) are illegal in XML, so in
-  XLSX (openpyxl ``IllegalCharacterError``), and meaningless on a page → removed;
-* U+FFFE / U+FFFF are not XML characters either → removed;
-* bidirectional embeddings, overrides and isolates can make a shown value read as another one
-  (an ID number or a name shown backwards) → removed.
+* C0 / C1 control characters are illegal in XML, so in XLSX, and meaningless on a page →
+  removed (a newline is kept, a tab becomes a space);
+* U+FFFE / U+FFFF, zero-width characters and bidirectional overrides (which can make a shown
+  value read as another one) → removed; the text is NFC.
 
 ``canbao db check`` (:mod:`bot.cli.db`) finds stored values this would change, and
 ``--repair`` writes the displayed value back.
@@ -21,37 +20,22 @@ those never fail on it:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-# One pass over the text: everything that is replaced or dropped.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-REPLACEMENT = "\ufffd"
-
-
-def _replace(match: re.Match[str]) -> str:
-    return REPLACEMENT if "\ud800" <= match.group() <= "\udfff" else ""
+from flows.values import clean_text
 
 
 def display_text(text: str) -> str:
-    """``text`` as it may be shown, written to a file or sent as JSON (see the module doc).
-
-    A surrogate pair is never split: Python strings hold code points, so a pair that was
-    valid is one character already; only lone halves are left to replace.
-    """
-    if _UNSAFE.search(text) is None:  # the usual case: no copy
-        return text
-    return _UNSAFE.sub(_replace, text)
+    """``text`` as it may be shown, written to a file or sent as JSON (see the module doc)."""
+    return clean_text(text)
 
 
 def is_display_safe(text: str) -> bool:
     """Whether :func:`display_text` leaves ``text`` unchanged."""
-    return _UNSAFE.search(text) is None
+    return clean_text(text) == text
 
 
 def display_value(value: Any) -> Any:

@@ -12,7 +12,8 @@ BIDI = "王\u202e强"
 
 
 def test_display_text_keeps_text_and_drops_what_cannot_be_shown() -> None:
-    assert display_text("林晓 Zoë 😀\t第1行\n第2行") == "林晓 Zoë 😀\t第1行\n第2行"
+    assert display_text("林晓 Zoë 😀 第1行\n第2行") == "林晓 Zoë 😀 第1行\n第2行"
+    assert display_text("a\tb\r\nc\u200bd") == "a b\ncd"  # as the chat would have kept it
     assert display_text(CONTROLS) == "abcde"
     assert display_text(SURROGATE) == "x\ufffdy\ufffdz"
     assert display_text(BIDI) == "王强"
