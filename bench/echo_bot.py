@@ -2,7 +2,9 @@
 
 It runs exactly like ``canbao run`` does (long polling with the same concurrency limit, or a
 webhook answered after handling), without a store, a form or middlewares, so the load driver's
-figures against it show what aiogram and the fake server cost on their own::
+figures against it show what aiogram and the fake server cost on their own. It also answers
+the web chat's ``POST /c/<code>/api/<action>`` with a JSON view of the same shape, without
+a store: the web chat's floor::
 
     python -m bench.echo_bot --api http://127.0.0.1:PORT --token TOKEN --port 8081
 """
@@ -48,12 +50,60 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+# What the web chat answers a step with, in shape and size: the next question with its
+# choices and the summary so far (``bot.webchat.present.conversation_view``).
+WEB_VIEW = {
+    "person": {"name": "张**", "id": "3205**********1234"},
+    "version": 0,
+    "reference": "CB00000001",
+    "status": "draft",
+    "status_text": "填写中",
+    "notices": [],
+    "stage": "question",
+    "prompt": {
+        "state": "insured_status",
+        "name": "insured_status",
+        "part": None,
+        "kind": "select_one",
+        "label": "当前参保状态",
+        "hint": "请选择最符合的一项",
+        "choices": [
+            {"code": f"c{n}", "label": label, "selected": False}
+            for n, label in enumerate(["从未参保", "在外地参保", "参保后断保", "其他"])
+        ],
+        "allow_text": False,
+        "optional": False,
+        "current": None,
+        "prefilled": False,
+        "step": 7,
+        "total": 30,
+        "remaining": 23,
+    },
+    "summary": [
+        {"name": f"field{n}", "label": f"第{n}项", "value": "已填写的内容", "editable": True}
+        for n in range(8)
+    ],
+    "warnings": [],
+    "can_back": True,
+}
+
+
+async def web_answer(request: web.Request) -> web.Response:
+    """The web chat's floor: the same route and JSON in and out, no store and no form."""
+    if request.headers.get("X-Canbao-Chat") != "1":
+        return web.json_response({"error": "forbidden"}, status=403)
+    body = await request.json()
+    view = dict(WEB_VIEW, version=int(body.get("version", 0)) + 1)
+    return web.json_response({"view": view})
+
+
 async def serve(api: str, token: str, port: int, webhook_url: str | None) -> None:
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    app.router.add_post("/c/{code}/api/{action}", web_answer)
     if webhook_url:
         SimpleRequestHandler(
             dispatcher, bot, handle_in_background=False, secret_token=SECRET

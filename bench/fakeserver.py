@@ -36,6 +36,9 @@ class LoadTelegram(FakeTelegram):
         self._changed: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self._sent_at: dict[int, float] = {}
         self.latencies: list[float] = []
+        # (moment sent, latency) of every timed update: an open-loop run keeps only the updates
+        # sent inside its measuring window.
+        self.latency_log: list[tuple[float, float]] = []
         self.recording = True
 
     async def start(self) -> LoadTelegram:
@@ -62,6 +65,7 @@ class LoadTelegram(FakeTelegram):
             sent = self._sent_at.pop(chat, None)
             if sent is not None and self.recording:
                 self.latencies.append(at - sent)
+                self.latency_log.append((sent, at - sent))
         self._changed[chat].set()
 
     async def wait_chat(

@@ -3,6 +3,7 @@
     python -m bench.load --users 1000 --db sqlite
     python -m bench.load --users 1000 --db postgres --redis
     python -m bench.load --users 1000 --db postgres --redis --mode webhook --workers 2
+    python -m bench.load --rate 20,50,100 --db sqlite          (open loop: bench/openloop.py)
 
 In one run: a fake Bot API server in this process; a fresh store with a synthetic roster and
 an invite per person; first a bare aiogram echo bot (the floor: every user sends as many
@@ -28,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench import openloop
 from bench.driver import Outcome, PhaseResult, echo_script, run_users
 from bench.fakeserver import LoadTelegram
 from bench.personas import Persona, persona_for
@@ -366,6 +368,168 @@ async def main_async(args: argparse.Namespace) -> int:
         return 0 if ok else 1
 
 
+def _base(proc: BotProcess) -> str:
+    assert proc.health_url is not None
+    return proc.health_url.rsplit("/", 1)[0]
+
+
+async def open_loop_async(args: argparse.Namespace) -> int:
+    """Every rate of ``--rate`` against the bot and its floor, alternating (bench/openloop.py)."""
+    rates = [float(r) for r in args.rate.split(",")]
+    need = [openloop.population(r) for r in rates]
+    with tempfile.TemporaryDirectory(prefix="canbao-open-") as tmp:
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before the run)
+        kind = "sqlite" if args.db == "sqlite" else "postgres"
+        async with fresh_database(kind, workdir) as url:
+            total = 2 * sum(need) + args.concurrency
+            residents = await seed_residents(url, total, workdir)
+            cast = assign(residents, total)
+            if args.redis:
+                await clean_redis(REDIS_URL)
+            labels = state_labels(load_default_form())
+            async with (
+                LoadTelegram(reply_timeout=60) as ours,
+                LoadTelegram(reply_timeout=60) as theirs,
+            ):
+                bot_topo = await topology(args, ours, _bot_maker(args, ours, workdir, url))
+                echo_topo = await topology(args, theirs, _echo_maker(theirs, workdir))
+                await asyncio.gather(bot_topo.start(ours), echo_topo.start(theirs))
+                bot_web, echo_web = _base(bot_topo.procs[0]), _base(echo_topo.procs[0])
+                rows: list[dict[str, Any]] = []
+                used = 0
+                for rate, count in zip(rates, need, strict=True):
+                    tg = cast[used : used + count]
+                    web = cast[used + count : used + 2 * count]
+                    used += 2 * count
+                    seed = int(rate)
+                    first = FIRST_USER_ID + used * 10
+                    row: dict[str, Any] = {"rate": rate}
+                    row["bot"] = (
+                        await openloop.telegram_phase(
+                            ours,
+                            [(r, p, first + i) for i, (r, p) in enumerate(tg)],
+                            labels,
+                            rate,
+                            args.seconds,
+                            seed,
+                        )
+                    ).figures(rate)
+                    ids = [first + i for i in range(count)]
+                    row["echo"] = (
+                        await openloop.echo_phase(theirs, ids, rate, args.seconds, seed)
+                    ).figures(rate)
+                    row["web"] = (
+                        await openloop.web_phase(bot_web, web, rate, args.seconds, seed)
+                    ).figures(rate)
+                    row["web_floor"] = (
+                        await openloop.web_floor_phase(echo_web, count, rate, args.seconds, seed)
+                    ).figures(rate)
+                    rows.append(row)
+                    print(_open_row(row), flush=True)
+                people = cast[used : used + args.concurrency]
+                web_ours = await openloop.web_sustained(bot_web, people, 0, args.concurrency)
+                web_floor = await openloop.web_sustained(
+                    echo_web, None, web_ours["answers"], args.concurrency
+                )
+                bot_cpu, echo_cpu = bot_topo.cpu_seconds(), echo_topo.cpu_seconds()
+                await bot_topo.stop()
+                await echo_topo.stop()
+            if args.redis:
+                await clean_redis(REDIS_URL)
+    ratio = web_ours["answers_per_s"] / web_floor["answers_per_s"] if web_floor["answers"] else None
+    figures = {
+        "setup": _setup(args),
+        "seconds_per_phase": args.seconds,
+        "think_s": list(openloop.THINK),
+        "rates": rows,
+        "web_sustained": {"canbao": web_ours, "floor": web_floor, "ratio": ratio},
+        "cpu_s": {"canbao": bot_cpu, "echo": echo_cpu},
+    }
+    _open_report(figures)
+    if args.json:
+        text = json.dumps(figures, ensure_ascii=False, indent=2)
+        await asyncio.to_thread(Path(args.json).write_text, text)
+    failed = sum(row[k]["failed"] for row in rows for k in ("bot", "echo", "web", "web_floor"))
+    return 0 if failed == 0 and web_ours["failed"] == 0 else 1
+
+
+def _bot_maker(args: argparse.Namespace, server: LoadTelegram, workdir: Path, url: str) -> Any:
+    def make(port: int, webhook_url: str | None) -> BotProcess:
+        return canbao_run(
+            f"canbao:{port}",
+            api_url=server.base_url,
+            token=server.token,
+            database_url=url,
+            data_dir=workdir,
+            redis_url=REDIS_URL if args.redis else None,
+            webhook_url=webhook_url,
+            webhook_secret=WEBHOOK_SECRET,
+            port=port,
+            log_path=workdir / f"bot-{port}.log",
+        )
+
+    return make
+
+
+def _echo_maker(server: LoadTelegram, workdir: Path) -> Any:
+    def make(port: int, webhook_url: str | None) -> BotProcess:
+        return echo_bot(
+            f"echo:{port}",
+            api_url=server.base_url,
+            token=server.token,
+            webhook_url=webhook_url,
+            port=port,
+            log_path=workdir / "echo.log",
+        )
+
+    return make
+
+
+def _setup(args: argparse.Namespace) -> str:
+    setup = f"{args.db}{' + Redis' if args.redis else ''}, {args.mode}"
+    if args.mode == "webhook":
+        setup += f", {args.workers} worker{'s' if args.workers > 1 else ''}"
+    return setup
+
+
+def _ms(p: dict[str, float] | None) -> str:
+    return " / ".join(f"{p[k]:.0f}" for k in ("p50", "p95", "p99")) if p else "—"
+
+
+def _open_row(row: dict[str, Any]) -> str:
+    cells = [f"{row['rate']:.0f}"]
+    for key in ("bot", "echo"):
+        f = row[key]
+        cells += [f"{f['sent_per_s']:.0f}", _ms(f["first_call_ms"]), _ms(f["round_trip_ms"])]
+    for key in ("web", "web_floor"):
+        f = row[key]
+        cells += [f"{f['sent_per_s']:.0f}", _ms(f["round_trip_ms"])]
+    failed = sum(row[k]["failed"] for k in ("bot", "echo", "web", "web_floor"))
+    return "| " + " | ".join(cells) + f" | {failed} |"
+
+
+def _open_report(figures: dict[str, Any]) -> None:
+    print(f"\n## Open loop — {figures['setup']} — {dt.date.today()}\n")
+    print(
+        "| offered /s | bot sent /s | bot first call p50/p95/p99 ms | bot round trip ms "
+        "| echo sent /s | echo first call ms | echo round trip ms | web sent /s "
+        "| web round trip ms | floor sent /s | floor round trip ms | failed |"
+    )
+    print("| ---: | ---: | --- | --- | ---: | --- | --- | ---: | --- | ---: | --- | ---: |")
+    for row in figures["rates"]:
+        print(_open_row(row))
+    web = figures["web_sustained"]
+    ours, floor = web["canbao"], web["floor"]
+    print(
+        f"\nWeb chat sustained: {ours['answers_per_s']:.0f} answers/s "
+        f"({_ms(ours['latency_ms'])} ms) against the floor's {floor['answers_per_s']:.0f} "
+        f"({_ms(floor['latency_ms'])} ms): ratio **{(web['ratio'] or 0):.2f}**; "
+        f"failed {ours['failed']}"
+    )
+    print(f"CPU: bot {figures['cpu_s']['canbao']:.1f} s, echo {figures['cpu_s']['echo']:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
@@ -377,9 +541,18 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--profile", help="run the bot under cProfile, stats to PROFILE.<port>")
     parser.add_argument("--keep", help="work (and leave logs) in this directory")
+    parser.add_argument(
+        "--rate", help="open loop at these update rates, e.g. 20,50,100 (bench/openloop.py)"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="open loop: window per phase")
+    parser.add_argument(
+        "--concurrency", type=int, default=20, help="open loop: web chat sustained, people at once"
+    )
     args = parser.parse_args()
     if args.mode == "polling" and args.workers != 1:
         parser.error("several workers need --mode webhook (one poller per bot token)")
+    if args.rate:
+        sys.exit(asyncio.run(open_loop_async(args)))
     sys.exit(asyncio.run(main_async(args)))
 
 

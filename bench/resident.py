@@ -7,7 +7,9 @@ review has 确认无误 / 核对无误，继续, then 提交, then "提交成功
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +110,10 @@ class Walk:
     order: list[str] = field(default_factory=list)
     acknowledged: int = -1
     regressions: list[str] = field(default_factory=list)
+    # Open loop (``bench.load --rate``): awaited before every action after the first (the
+    # person reading the screen and thinking), and (moment sent, round trip) of every action.
+    think: Callable[[], Awaitable[None]] | None = None
+    round_trips: list[tuple[float, float]] = field(default_factory=list)
 
     async def run(self) -> Outcome:
         """Play the whole conversation; the outcome records errors instead of raising."""
@@ -250,6 +256,14 @@ class Walk:
             before = read_screen(self.user, self.labels)
         previous = before.key
         since = before.message.message_id if before.message is not None else 0
+        if self.think is not None and self.outcome.updates:
+            try:
+                await self.think()
+            except asyncio.CancelledError:
+                send.close()  # the run ended while this person was thinking
+                raise
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
         await act(self.server, self.user, send)
         self.outcome.updates += 1
         if answer:
@@ -268,4 +282,5 @@ class Walk:
                 await self.server.wait_chat(self.user.id, changed, self.patience, "next screen")
             except TimeoutError:
                 raise Lost from None
+        self.round_trips.append((sent, loop.time() - sent))
         return latest[0]
