@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.synthetic import make_roster
 from flows import load_default_form
 from storage.db import make_sessionmaker
-from storage.models import Person, Record, RecordRevision
+from storage.models import Person, Record, RecordRevision, RecordStatus
 from storage.repositories.accounts import create_staff
 from storage.repositories.roster import RosterRow, import_roster
 from storage.testing import temporary_database
@@ -222,12 +222,42 @@ async def timed(client: TestClient, path: str, runs: int) -> tuple[float, float,
     return statistics.median(times), max(times), size
 
 
-async def run(people: int, url: str | None, runs: int, exports: bool) -> None:
+async def time_queries(sessions: Any, runs: int) -> None:
+    """Each query of the city's progress page and the queue's first page on its own."""
+    from bot import clock
+    from storage import people, reporting
+
+    zone = clock.zone()
+    SUBMITTED = reporting.RecordFilter(statuses=(RecordStatus.submitted,))
+    calls: list[tuple[str, Any]] = [
+        ("reporting.progress", lambda s: reporting.progress(s, None)),
+        ("people.reach", lambda s: people.reach(s, None)),
+        ("reporting.investigator_progress", lambda s: reporting.investigator_progress(s, None)),
+        ("people.investigator_reach", lambda s: people.investigator_reach(s, None)),
+        ("reporting.daily_counts", lambda s: reporting.daily_counts(s, None, zone=zone)),
+        ("reporting.queue", lambda s: reporting.queue(s, None, SUBMITTED)),
+    ]
+    print(f"\n{'query (city)':<34} {'median':>9} {'slowest':>9}")
+    for label, call in calls:
+        times = []
+        for _ in range(runs):
+            async with sessions() as s:
+                started = time.perf_counter()
+                await call(s)
+                times.append(time.perf_counter() - started)
+        print(f"{label:<34} {statistics.median(times) * 1000:>7.0f}ms {max(times) * 1000:>7.0f}ms")
+
+
+async def run(
+    people: int, url: str | None, runs: int, exports: bool, queries: bool = False
+) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         context, sessions = await build(url, people, Path(tmp))
         try:
+            if queries:
+                await time_queries(sessions, runs)
             settings = Settings(data_dir=Path(tmp) / "data", session_secret="bench")  # type: ignore[arg-type]
             app = create_app(settings, sessions, load_default_form())
             async with TestClient(TestServer(app)) as client:
@@ -298,8 +328,9 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL URL instead of SQLite")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="also time each query alone")
     args = parser.parse_args()
-    asyncio.run(run(args.people, args.pg, args.runs, not args.no_exports))
+    asyncio.run(run(args.people, args.pg, args.runs, not args.no_exports, args.queries))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import summary
 from storage.models import (
     Community,
     ContactOutcome,
@@ -118,12 +119,9 @@ async def _counts_by(
     out: dict[int, dict[PersonStatus, int]] = {i: {} for i in ids}
     if not ids:
         return out
-    column = _area_column(level)
-    stmt = _status_counts(select().select_from(Person), column).where(column.in_(list(ids)))
-    if scope is not None:
-        stmt = stmt.where(Person.district_id == scope)
-    for area, status, n in (await session.execute(stmt)).all():
-        out[area][PersonStatus(status)] = n
+    # From the per-community counters (storage.summary), not by counting the people.
+    for area, counts in (await summary.person_counts(session, scope, level, ids)).items():
+        out[area] = {PersonStatus(status): n for status, n in counts.items()}
     return out
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import summary
 from storage.models import (
     AuditEvent,
     Community,
@@ -38,7 +39,6 @@ from storage.models import (
     Staff,
     Street,
 )
-from storage.types import utcnow
 
 # A SELECT of any columns (SQLAlchemy 2.1 types a Select by its row's columns).
 AnySelect = Select[*tuple[Any, ...]]
@@ -475,38 +475,21 @@ async def progress(
 async def _progress_rows(
     session: AsyncSession, scope: int | None, level: str, ids: Sequence[int]
 ) -> dict[int, AreaProgress]:
+    # From the per-community counters (storage.summary), not by counting the rows.
     if not ids:
         return {}
     out: dict[int, AreaProgress] = {i: AreaProgress(level, i, "") for i in ids}
-    person_col = {
-        "district": Person.district_id,
-        "street": Person.street_id,
-        "community": Person.community_id,
-    }[level]
-    # persons.street_id has no index: narrow by district (indexed) first.
-    p_stmt = select(person_col, func.count(), func.count(func.distinct(Person.household_id)))
-    p_stmt = p_stmt.where(person_col.in_(list(ids)), Person.on_roster.is_(True))
-    if scope is not None:
-        p_stmt = p_stmt.where(Person.district_id == scope)
-    for area, persons, households in (await session.execute(p_stmt.group_by(person_col))).all():
-        out[area].target = persons
+    for area, counts in (await summary.person_counts(session, scope, level, ids)).items():
+        out[area].target = sum(counts.values())
+    for area, (households, visited) in (
+        await summary.household_counts(session, scope, level, ids)
+    ).items():
         out[area].households = households
-
-    col = _record_column(level)
-    r_stmt = select(
-        col, Record.status, Record.collection_status, Record.not_collected_reason, func.count()
-    ).where(Record.discarded_at.is_(None), col.in_(list(ids)))
-    r_stmt = _apply_scope(r_stmt, scope).group_by(
-        col, Record.status, Record.collection_status, Record.not_collected_reason
-    )
-    for area, status, collection, reason, n in (await session.execute(r_stmt)).all():
-        _count(out[area], status, collection, reason, n)
-
-    v_stmt = select(col, func.count(func.distinct(Record.household_id))).where(
-        Record.discarded_at.is_(None), Record.status != RecordStatus.draft, col.in_(list(ids))
-    )
-    for area, visited in (await session.execute(_apply_scope(v_stmt, scope).group_by(col))).all():
         out[area].households_visited = visited
+    for area, status, collection, reason, n in await summary.record_counts(
+        session, scope, level, ids
+    ):
+        _count(out[area], status, collection, reason, n)
     return out
 
 
@@ -558,15 +541,6 @@ async def investigator_progress(
     return sorted(lines.values(), key=lambda p: (-p.handed_in, p.name))
 
 
-def _local_day(session: AsyncSession, column: Any, zone: ZoneInfo) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(zone.key, column))
-    # SQLite knows no zones: the zone's UTC offset now (exact for zones without daylight
-    # saving, such as Asia/Shanghai; a zone with it is off by an hour around the change).
-    offset = utcnow().astimezone(zone).utcoffset() or dt.timedelta()
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
-
-
 async def daily_counts(
     session: AsyncSession,
     scope: int | None,
@@ -575,16 +549,14 @@ async def daily_counts(
     *,
     zone: ZoneInfo,
 ) -> dict[str, dict[dt.date, int]]:
-    """Per day in ``zone``: how many records were (last) submitted and confirmed that day."""
+    """Per day in ``zone``: how many records were (last) submitted and confirmed that day.
+
+    Added up from the counters per UTC hour (storage.summary): exact for a zone whose offset is
+    whole hours, as Beijing's is."""
     out: dict[str, dict[dt.date, int]] = {"submitted": {}, "confirmed": {}}
-    for key, column in (("submitted", Record.submitted_at), ("confirmed", Record.confirmed_at)):
-        day = _local_day(session, column, zone)
-        stmt = select(day, func.count()).where(Record.discarded_at.is_(None), column.is_not(None))
-        if level != "city":
-            stmt = stmt.where(_record_column(level) == area_id)
-        for value, n in (await session.execute(_apply_scope(stmt, scope).group_by(day))).all():
-            when = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-            out[key][when] = n
+    for kind, hour, n in await summary.hour_counts(session, scope, level, area_id):
+        day = hour.astimezone(zone).date()
+        out[kind][day] = out[kind].get(day, 0) + n
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import summary  # noqa: F401 (its tables and triggers belong to the schema)
 from storage.db import ensure_schema, make_engine
 from storage.models import Base
 
