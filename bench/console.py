@@ -34,7 +34,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.synthetic import make_roster
 from flows import load_default_form
-from storage.db import make_sessionmaker
+from storage.db import make_engine, make_sessionmaker
 from storage.models import Person, Record, RecordRevision, RecordStatus
 from storage.repositories.accounts import create_staff
 from storage.repositories.roster import RosterRow, import_roster
@@ -248,76 +248,88 @@ async def time_queries(sessions: Any, runs: int) -> None:
         print(f"{label:<34} {statistics.median(times) * 1000:>7.0f}ms {max(times) * 1000:>7.0f}ms")
 
 
+async def measure(sessions: Any, tmp: Path, runs: int, exports: bool, queries: bool) -> None:
+    """Sign in as the city's reviewer and time every page (and each query, with ``queries``)."""
+    if queries:
+        await time_queries(sessions, runs)
+    settings = Settings(data_dir=tmp / "data", session_secret="bench")  # type: ignore[arg-type]
+    app = create_app(settings, sessions, load_default_form())
+    async with TestClient(TestServer(app)) as client:
+        page = await (await client.get("/console/login")).text()
+        token = re.search(r'name="_csrf" value="([^"]+)"', page)
+        assert token
+        await client.post(
+            "/console/login",
+            data={"_csrf": token.group(1), "username": "bench_city", "password": PASSWORD},
+        )
+        async with sessions() as s:
+            ids = {
+                level: (await s.execute(select(column).limit(1))).scalar_one()
+                for level, column in (
+                    ("district", Record.district_id),
+                    ("street", Record.street_id),
+                    ("community", Record.community_id),
+                )
+            }
+            record_id = (
+                (await s.execute(select(Record.id).where(Record.status == "submitted")))
+                .scalars()
+                .first()
+            )
+        pages = [
+            ("progress: city", "/console/progress"),
+            ("progress: district", f"/console/progress?level=district&id={ids['district']}"),
+            ("progress: street", f"/console/progress?level=street&id={ids['street']}"),
+            ("progress: community", f"/console/progress?level=community&id={ids['community']}"),
+            ("queue: submitted, page 1", "/console/queue"),
+            (
+                "queue: community + flag filter",
+                f"/console/queue?community={ids['community']}&flag=warnings&status=all",
+            ),
+            ("queue: all, page 1000", "/console/queue?status=all&page=1000"),
+            ("record page", f"/console/records/{record_id}"),
+        ]
+        print(f"\n{'page':<34} {'median':>9} {'slowest':>9} {'size':>9}")
+        for label, path in pages:
+            median, slowest, size = await timed(client, path, runs)
+            print(
+                f"{label:<34} {median * 1000:>7.0f}ms {slowest * 1000:>7.0f}ms "
+                f"{size / 1024:>7.0f}KB"
+            )
+        if exports:
+            for fmt in ("csv", "xlsx"):
+                before = peak_mb()
+                median, _, size = await timed(
+                    client, f"/console/exports/records.{fmt}?status=all", 1
+                )
+                print(
+                    f"export {fmt}: {median:.1f} s, {size / 1024 / 1024:.1f} MB, "
+                    f"peak RSS {before:.0f} → {peak_mb():.0f} MB"
+                )
+
+
 async def run(
-    people: int, url: str | None, runs: int, exports: bool, queries: bool = False
+    people: int,
+    url: str | None,
+    runs: int,
+    exports: bool,
+    queries: bool = False,
+    reuse: Path | None = None,
 ) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
+        if reuse is not None:
+            # A SQLite file an earlier run left (--keep): no roster to build again.
+            engine = make_engine(f"sqlite+aiosqlite:///{reuse}")
+            try:
+                await measure(make_sessionmaker(engine), Path(tmp), runs, exports, queries)
+            finally:
+                await engine.dispose()
+            return
         context, sessions = await build(url, people, Path(tmp))
         try:
-            if queries:
-                await time_queries(sessions, runs)
-            settings = Settings(data_dir=Path(tmp) / "data", session_secret="bench")  # type: ignore[arg-type]
-            app = create_app(settings, sessions, load_default_form())
-            async with TestClient(TestServer(app)) as client:
-                page = await (await client.get("/console/login")).text()
-                token = re.search(r'name="_csrf" value="([^"]+)"', page)
-                assert token
-                await client.post(
-                    "/console/login",
-                    data={"_csrf": token.group(1), "username": "bench_city", "password": PASSWORD},
-                )
-                async with sessions() as s:
-                    ids = {
-                        level: (await s.execute(select(column).limit(1))).scalar_one()
-                        for level, column in (
-                            ("district", Record.district_id),
-                            ("street", Record.street_id),
-                            ("community", Record.community_id),
-                        )
-                    }
-                    record_id = (
-                        (await s.execute(select(Record.id).where(Record.status == "submitted")))
-                        .scalars()
-                        .first()
-                    )
-                pages = [
-                    ("progress: city", "/console/progress"),
-                    (
-                        "progress: district",
-                        f"/console/progress?level=district&id={ids['district']}",
-                    ),
-                    ("progress: street", f"/console/progress?level=street&id={ids['street']}"),
-                    (
-                        "progress: community",
-                        f"/console/progress?level=community&id={ids['community']}",
-                    ),
-                    ("queue: submitted, page 1", "/console/queue"),
-                    (
-                        "queue: community + flag filter",
-                        f"/console/queue?community={ids['community']}&flag=warnings&status=all",
-                    ),
-                    ("queue: all, page 1000", "/console/queue?status=all&page=1000"),
-                    ("record page", f"/console/records/{record_id}"),
-                ]
-                print(f"\n{'page':<34} {'median':>9} {'slowest':>9} {'size':>9}")
-                for label, path in pages:
-                    median, slowest, size = await timed(client, path, runs)
-                    print(
-                        f"{label:<34} {median * 1000:>7.0f}ms {slowest * 1000:>7.0f}ms "
-                        f"{size / 1024:>7.0f}KB"
-                    )
-                if exports:
-                    for fmt in ("csv", "xlsx"):
-                        before = peak_mb()
-                        median, _, size = await timed(
-                            client, f"/console/exports/records.{fmt}?status=all", 1
-                        )
-                        print(
-                            f"export {fmt}: {median:.1f} s, {size / 1024 / 1024:.1f} MB, "
-                            f"peak RSS {before:.0f} → {peak_mb():.0f} MB"
-                        )
+            await measure(sessions, Path(tmp), runs, exports, queries)
         finally:
             await context.__aexit__(None, None, None)
 
@@ -329,8 +341,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-exports", action="store_true")
     parser.add_argument("--queries", action="store_true", help="also time each query alone")
+    parser.add_argument("--reuse", type=Path, help="measure this SQLite file instead of building")
     args = parser.parse_args()
-    asyncio.run(run(args.people, args.pg, args.runs, not args.no_exports, args.queries))
+    asyncio.run(run(args.people, args.pg, args.runs, not args.no_exports, args.queries, args.reuse))
 
 
 if __name__ == "__main__":

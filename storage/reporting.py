@@ -234,18 +234,35 @@ async def queue(
 ) -> QueuePage:
     """Records matching ``f`` within ``scope``, newest submission first."""
     page = max(page, 1)
+    total = await _queue_total(session, scope, f)
+    stmt = _apply_filter(_apply_scope(_queue_select(), scope), f)
+    stmt = stmt.order_by(Record.submitted_at.desc().nulls_last(), Record.id.desc())
+    result = await session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    rows = [_queue_row(dict(m)) for m in result.mappings().all()]
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
+
+
+async def _queue_total(session: AsyncSession, scope: int | None, f: RecordFilter) -> int:
+    """How many records match: from the counters (storage.summary) when only statuses, areas
+    and the investigator narrow (counting ~100,000 submitted records took ~150 ms on SQLite);
+    counted otherwise."""
+    if f.filled_by is None and f.flag is None and f.date_from is None and f.date_to is None:
+        return await summary.record_total(
+            session,
+            scope,
+            statuses=f.statuses,
+            district_id=f.district_id,
+            street_id=f.street_id,
+            community_id=f.community_id,
+            investigator_id=f.investigator_id,
+        )
     count_stmt = _apply_filter(
         _apply_scope(
             select(func.count()).select_from(Record).where(Record.discarded_at.is_(None)), scope
         ),
         f,
     )
-    total = int(await session.scalar(count_stmt) or 0)
-    stmt = _apply_filter(_apply_scope(_queue_select(), scope), f)
-    stmt = stmt.order_by(Record.submitted_at.desc().nulls_last(), Record.id.desc())
-    result = await session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    rows = [_queue_row(dict(m)) for m in result.mappings().all()]
-    return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
+    return int(await session.scalar(count_stmt) or 0)
 
 
 async def unflagged_submitted_ids(
@@ -512,31 +529,21 @@ async def investigator_progress(
     session: AsyncSession, scope: int | None, level: str = "city", area_id: int | None = None
 ) -> list[AreaProgress]:
     """Per investigator: their records by status within the area (``name`` is theirs)."""
-    stmt = (
-        select(
-            Investigator.id,
-            Investigator.name,
-            Record.status,
-            Record.collection_status,
-            Record.not_collected_reason,
-            func.count(),
-        )
-        .join(Investigator, Record.investigator_id == Investigator.id)
-        .where(Record.discarded_at.is_(None))
-    )
-    if level != "city":
-        stmt = stmt.where(_record_column(level) == area_id)
-    stmt = _apply_scope(stmt, scope).group_by(
-        Investigator.id,
-        Investigator.name,
-        Record.status,
-        Record.collection_status,
-        Record.not_collected_reason,
+    rows = await summary.investigator_record_counts(session, scope, level, area_id)
+    if not rows:
+        return []
+    names = dict(
+        (
+            await session.execute(
+                select(Investigator.id, Investigator.name).where(
+                    Investigator.id.in_({row[0] for row in rows})
+                )
+            )
+        ).all()
     )
     lines: dict[int, AreaProgress] = {}
-    rows: Sequence[Any] = (await session.execute(stmt)).all()
-    for inv_id, name, status, collection, reason, n in rows:
-        line = lines.setdefault(inv_id, AreaProgress("investigator", inv_id, name))
+    for inv_id, status, collection, reason, n in rows:
+        line = lines.setdefault(inv_id, AreaProgress("investigator", inv_id, names.get(inv_id, "")))
         _count(line, status, collection, reason, n)
     return sorted(lines.values(), key=lambda p: (-p.handed_in, p.name))
 

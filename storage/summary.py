@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, case, delete, event, func, insert, select
+from sqlalchemy import Integer, String, delete, event, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,6 +56,7 @@ class SummaryRecords(Base):
     __tablename__ = "summary_records"
 
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investigator_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     collection_status: Mapped[str] = mapped_column(String(32), primary_key=True)
     reason: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -84,7 +85,18 @@ class SummaryHours(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-TABLES = (SummaryPersons, SummaryRecords, SummaryHouseholds, SummaryHours)
+class SummaryCommunities(Base):
+    """Per community: households with a roster person, households with a handed-in record
+    (``summary_households`` rows above zero, counted as they cross it)."""
+
+    __tablename__ = "summary_communities"
+
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    visited: Mapped[int] = mapped_column(Integer, default=0)
+
+
+TABLES = (SummaryPersons, SummaryRecords, SummaryHouseholds, SummaryHours, SummaryCommunities)
 
 
 # ------------------------------------------------------------------------------ the triggers
@@ -131,14 +143,32 @@ def _bump_persons(community: str, status: str, delta: int, where: str, source: s
     )
 
 
-def _bump_households(community: str, household: str, column: str, delta: int, where: str) -> str:
+def _bump_households(
+    community: str, household: str, column: str, delta: int, where: str
+) -> list[str]:
     other = "visited" if column == "people" else "people"
-    return (
+    counter = "households" if column == "people" else "visited"
+    # After the household's own counter moved: it crossed zero when it now reads 1 (going up)
+    # or 0 (going down); only then does the community's count move.
+    crossed = 1 if delta > 0 else 0
+    now = (
+        f"(SELECT {column} FROM summary_households "
+        f"WHERE community_id = {community} AND household_id = {household})"
+    )
+    return [
         f"INSERT INTO summary_households (community_id, household_id, {column}, {other}) "
         f"SELECT {community}, {household}, {delta}, 0 WHERE {where} "
         "ON CONFLICT (community_id, household_id) DO UPDATE "
-        f"SET {column} = summary_households.{column} + excluded.{column};"
-    )
+        f"SET {column} = summary_households.{column} + excluded.{column};",
+        f"INSERT INTO summary_communities (community_id, {counter}, {other_counter(counter)}) "
+        f"SELECT {community}, {delta}, 0 WHERE {where} AND {now} = {crossed} "
+        "ON CONFLICT (community_id) DO UPDATE "
+        f"SET {counter} = summary_communities.{counter} + excluded.{counter};",
+    ]
+
+
+def other_counter(counter: str) -> str:
+    return "visited" if counter == "households" else "households"
 
 
 def _hour(column: str, dialect: str) -> str:
@@ -152,7 +182,7 @@ def _person_part(row: str, delta: int) -> list[str]:
     """``persons`` row ``row`` (OLD/NEW) taken out (-1) or put in (+1)."""
     return [
         _bump_persons(f"{row}.community_id", _person_status(row), delta, f"{row}.on_roster"),
-        _bump_households(
+        *_bump_households(
             f"{row}.community_id", f"{row}.household_id", "people", delta, f"{row}.on_roster"
         ),
     ]
@@ -168,13 +198,15 @@ def _record_part(row: str, delta: int, dialect: str) -> list[str]:
     parts = [
         _bump_persons("p.community_id", with_record, delta, person, "FROM persons p"),
         _bump_persons("p.community_id", without, -delta, person, "FROM persons p"),
-        "INSERT INTO summary_records (community_id, status, collection_status, reason, n) "
-        f"SELECT {row}.community_id, CAST({row}.status AS VARCHAR), "
+        "INSERT INTO summary_records "
+        "(community_id, investigator_id, status, collection_status, reason, n) "
+        f"SELECT {row}.community_id, COALESCE({row}.investigator_id, 0), "
+        f"CAST({row}.status AS VARCHAR), "
         f"COALESCE({row}.collection_status, ''), COALESCE({row}.not_collected_reason, ''), "
         f"{delta} WHERE {live} "
-        "ON CONFLICT (community_id, status, collection_status, reason) "
+        "ON CONFLICT (community_id, investigator_id, status, collection_status, reason) "
         "DO UPDATE SET n = summary_records.n + excluded.n;",
-        _bump_households(
+        *_bump_households(
             f"{row}.community_id",
             f"{row}.household_id",
             "visited",
@@ -196,7 +228,7 @@ def _record_part(row: str, delta: int, dialect: str) -> list[str]:
 PERSON_COLUMNS = "last_contact_outcome, on_roster, community_id, household_id"
 RECORD_COLUMNS = (
     "status, collection_status, not_collected_reason, discarded_at, live_person_id, "
-    "community_id, household_id, submitted_at, confirmed_at"
+    "community_id, household_id, investigator_id, submitted_at, confirmed_at"
 )
 
 
@@ -270,9 +302,10 @@ class Counts:
     """Every counter, as plain dicts (zeros left out)."""
 
     persons: dict[tuple[int, str], int]
-    records: dict[tuple[int, str, str, str], int]
+    records: dict[tuple[int, int, str, str, str], int]
     households: dict[tuple[int, int], tuple[int, int]]
     hours: dict[tuple[int, str, str], int]
+    communities: dict[int, tuple[int, int]]
 
 
 def _nonzero(rows: Iterable[Any]) -> dict[Any, int]:
@@ -289,6 +322,7 @@ def _stored(conn: Connection) -> Counts:
         conn.execute(
             select(
                 SummaryRecords.community_id,
+                SummaryRecords.investigator_id,
                 SummaryRecords.status,
                 SummaryRecords.collection_status,
                 SummaryRecords.reason,
@@ -313,7 +347,18 @@ def _stored(conn: Connection) -> Counts:
             select(SummaryHours.community_id, SummaryHours.kind, SummaryHours.hour, SummaryHours.n)
         ).all()
     )
-    return Counts(persons, records, households, hours)
+    communities = {
+        c: (int(h), int(v))
+        for c, h, v in conn.execute(
+            select(
+                SummaryCommunities.community_id,
+                SummaryCommunities.households,
+                SummaryCommunities.visited,
+            )
+        ).all()
+        if h or v
+    }
+    return Counts(persons, records, households, hours, communities)
 
 
 def hour_sql(dialect: str, column: Any) -> Any:
@@ -336,11 +381,11 @@ def _recount(conn: Connection) -> Counts:
     )
     collection = func.coalesce(Record.collection_status, "")
     reason = func.coalesce(Record.not_collected_reason, "")
+    investigator = func.coalesce(Record.investigator_id, 0)
+    keys = (Record.community_id, investigator, Record.status, collection, reason)
     records = _nonzero(
         conn.execute(
-            select(Record.community_id, Record.status, collection, reason, func.count())
-            .where(Record.discarded_at.is_(None))
-            .group_by(Record.community_id, Record.status, collection, reason)
+            select(*keys, func.count()).where(Record.discarded_at.is_(None)).group_by(*keys)
         ).all()
     )
     households: dict[tuple[int, int], tuple[int, int]] = {}
@@ -369,14 +414,20 @@ def _recount(conn: Connection) -> Counts:
         for c, h, n in conn.execute(stmt).all():
             hours[(c, kind, str(h))] = int(n)
     persons = {(c, str(st)): n for (c, st), n in persons.items()}
-    records = {(c, str(st), str(cs), str(r)): n for (c, st, cs, r), n in records.items()}
-    return Counts(persons, records, households, hours)
+    records = {(c, i, str(st), str(cs), str(r)): n for (c, i, st, cs, r), n in records.items()}
+    communities: dict[int, tuple[int, int]] = {}
+    for (c, _h), (people_n, visited_n) in households.items():
+        h, v = communities.get(c, (0, 0))
+        communities[c] = (h + (people_n > 0), v + (visited_n > 0))
+    households = {k: v for k, v in households.items() if v != (0, 0)}
+    communities = {k: v for k, v in communities.items() if v != (0, 0)}
+    return Counts(persons, records, households, hours, communities)
 
 
 def _check(conn: Connection) -> list[str]:
     have, want = _stored(conn), _recount(conn)
     problems: list[str] = []
-    for name in ("persons", "records", "households", "hours"):
+    for name in ("persons", "records", "households", "hours", "communities"):
         a, b = getattr(have, name), getattr(want, name)
         for key in sorted(set(a) | set(b), key=str):
             if a.get(key) != b.get(key):
@@ -397,8 +448,15 @@ def rebuild_on(conn: Connection) -> None:
         (
             SummaryRecords,
             [
-                {"community_id": c, "status": s, "collection_status": cs, "reason": r, "n": n}
-                for (c, s, cs, r), n in counts.records.items()
+                {
+                    "community_id": c,
+                    "investigator_id": i,
+                    "status": s,
+                    "collection_status": cs,
+                    "reason": r,
+                    "n": n,
+                }
+                for (c, i, s, cs, r), n in counts.records.items()
             ],
         ),
         (
@@ -413,6 +471,13 @@ def rebuild_on(conn: Connection) -> None:
             [
                 {"community_id": c, "kind": k, "hour": h, "n": n}
                 for (c, k, h), n in counts.hours.items()
+            ],
+        ),
+        (
+            SummaryCommunities,
+            [
+                {"community_id": c, "households": h, "visited": v}
+                for c, (h, v) in counts.communities.items()
             ],
         ),
     ]
@@ -503,11 +568,9 @@ async def household_counts(
     """Per area: (households with a roster person, households with a handed-in record)."""
     area = area_column(level)
     stmt = select(
-        area,
-        func.sum(case((SummaryHouseholds.people > 0, 1), else_=0)),
-        func.sum(case((SummaryHouseholds.visited > 0, 1), else_=0)),
-    ).select_from(SummaryHouseholds)
-    stmt = _narrowed(stmt, SummaryHouseholds.community_id, scope, level, ids).group_by(area)
+        area, func.sum(SummaryCommunities.households), func.sum(SummaryCommunities.visited)
+    ).select_from(SummaryCommunities)
+    stmt = _narrowed(stmt, SummaryCommunities.community_id, scope, level, ids).group_by(area)
     return {a: (int(h or 0), int(v or 0)) for a, h, v in (await session.execute(stmt)).all()}
 
 
@@ -520,8 +583,56 @@ async def hour_counts(
     ids = None if level == "city" or area_id is None else [area_id]
     stmt = _narrowed(stmt, SummaryHours.community_id, scope, level, ids).group_by(*keys)
     return [
-        (kind, dt.datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=dt.UTC), int(n))
-        for kind, hour, n in (await session.execute(stmt)).all()
+        (kind, dt.datetime(int(h[:4]), int(h[5:7]), int(h[8:10]), int(h[11:13]), tzinfo=dt.UTC), n)
+        for kind, h, n in (await session.execute(stmt)).all()
+        if n
+    ]
+
+
+async def record_total(
+    session: AsyncSession,
+    scope: int | None,
+    *,
+    statuses: Sequence[str] = (),
+    district_id: int | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    investigator_id: int | None = None,
+) -> int:
+    """Live records with one of ``statuses`` (all when empty) in the areas and of the
+    investigator given: the review queue's total without counting the records."""
+    stmt = select(func.coalesce(func.sum(SummaryRecords.n), 0)).select_from(SummaryRecords)
+    stmt = _narrowed(stmt, SummaryRecords.community_id, scope, "community", None)
+    for column, value in (
+        (Community.district_id, district_id),
+        (Community.street_id, street_id),
+        (Community.id, community_id),
+        (SummaryRecords.investigator_id, investigator_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if statuses:
+        stmt = stmt.where(SummaryRecords.status.in_([str(s) for s in statuses]))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def investigator_record_counts(
+    session: AsyncSession, scope: int | None, level: str, area_id: int | None
+) -> list[tuple[int, str, str | None, str | None, int]]:
+    """(investigator, status, collection status, 未采集 reason, records) within the area."""
+    keys = (
+        SummaryRecords.investigator_id,
+        SummaryRecords.status,
+        SummaryRecords.collection_status,
+        SummaryRecords.reason,
+    )
+    stmt = select(*keys, func.sum(SummaryRecords.n)).select_from(SummaryRecords)
+    ids = None if level == "city" or area_id is None else [area_id]
+    stmt = _narrowed(stmt, SummaryRecords.community_id, scope, level, ids)
+    stmt = stmt.where(SummaryRecords.investigator_id != 0).group_by(*keys)
+    return [
+        (i, status, collection or None, reason or None, int(n))
+        for i, status, collection, reason, n in (await session.execute(stmt)).all()
         if n
     ]
 
@@ -529,6 +640,7 @@ async def hour_counts(
 __all__ = [
     "TABLES",
     "Counts",
+    "SummaryCommunities",
     "SummaryHours",
     "SummaryHouseholds",
     "SummaryPersons",
@@ -540,10 +652,12 @@ __all__ = [
     "hour_sql",
     "household_counts",
     "install_triggers",
+    "investigator_record_counts",
     "person_counts",
     "rebuild",
     "rebuild_on",
     "record_counts",
+    "record_total",
     "recount",
     "stored",
     "trigger_ddl",

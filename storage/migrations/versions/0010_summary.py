@@ -28,12 +28,14 @@ def upgrade() -> None:
     op.create_table(
         "summary_records",
         sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("investigator_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("collection_status", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
             "community_id",
+            "investigator_id",
             "status",
             "collection_status",
             "reason",
@@ -58,6 +60,13 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("community_id", "kind", "hour", name=op.f("pk_summary_hours")),
     )
+    op.create_table(
+        "summary_communities",
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("households", sa.Integer(), nullable=False),
+        sa.Column("visited", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("community_id", name=op.f("pk_summary_communities")),
+    )
     connection = op.get_bind()
     # Counted once from what is stored, then kept by the triggers in the same transaction.
     summary.install_triggers(connection)
@@ -68,5 +77,5 @@ def downgrade() -> None:
     connection = op.get_bind()
     for statement in summary.drop_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)
-    for table in ("summary_hours", "summary_households", "summary_records", "summary_persons"):
+    for table in ("summary_communities", "summary_hours", "summary_households", "summary_records", "summary_persons"):
         op.drop_table(table)
