@@ -97,6 +97,12 @@ SHOWN = 50
 
 
 def _check(args: argparse.Namespace) -> int:
+    text_ok = _check_text(args)
+    counters_ok = _check_counters(args)
+    return 0 if text_ok and counters_ok else 1
+
+
+def _check_text(args: argparse.Namespace) -> bool:
     from bot.stored_text import check_stored_text
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
@@ -105,7 +111,7 @@ def _check(args: argparse.Namespace) -> int:
     found = with_sessions(database_url(args), work)
     if not found:
         print("未发现无法显示的文字。")
-        return 0
+        return True
     what = "控制字符、孤立的代理项或双向控制符"
     if args.repair:
         print(f"已修复 {len(found)} 行含有{what}的数据（每行一条审计记录）：")
@@ -116,11 +122,38 @@ def _check(args: argparse.Namespace) -> int:
     if len(found) > SHOWN:
         print(f"  …另有 {len(found) - SHOWN} 行")
     if args.repair:
-        return 0
+        return True
     print(
         "导出、控制台和接口会把这些字符去掉后显示；用 canbao db check --repair 写回修复后的内容。"
     )
-    return 1
+    return False
+
+
+def _check_counters(args: argparse.Namespace) -> bool:
+    """The progress pages' counters (storage.summary) against a full recount."""
+    from storage import summary
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session, session.begin():
+            problems = await summary.check(session)
+            if problems and args.repair:
+                await summary.rebuild(session)
+            return problems
+
+    problems = with_sessions(database_url(args), work)
+    if not problems:
+        print("进度统计与逐条重新统计一致。")
+        return True
+    print(f"进度统计有 {len(problems)} 处与逐条重新统计不一致：")
+    for problem in problems[:SHOWN]:
+        print(f"  {problem}")
+    if len(problems) > SHOWN:
+        print(f"  …另有 {len(problems) - SHOWN} 处")
+    if args.repair:
+        print("已按逐条重新统计的结果重建进度统计。")
+        return True
+    print("用 canbao db check --repair 按逐条重新统计的结果重建。")
+    return False
 
 
 def register(subparsers: Any) -> None:
@@ -138,8 +171,13 @@ def register(subparsers: Any) -> None:
     current.set_defaults(func=_current)
     check = sub.add_parser(
         "check",
-        help="查找含有无法显示字符（控制字符、孤立代理项、双向控制符）的数据；--repair 修复",
+        help="查找含有无法显示字符（控制字符、孤立代理项、双向控制符）的数据，核对进度统计；"
+        "--repair 修复",
     )
-    check.add_argument("--repair", action="store_true", help="写回修复后的内容（每行一条审计记录）")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="写回修复后的内容（每行一条审计记录），重建不一致的进度统计",
+    )
     add_database_option(check)
     check.set_defaults(func=_check)
