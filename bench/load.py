@@ -152,6 +152,7 @@ async def bot_phase(
             port=port,
             log_path=workdir / f"bot-{port}.log",
             profile=Path(f"{args.profile}.{port}") if args.profile else None,
+            extra_env={"CANBAO_SPEEDUPS": "0"} if args.no_speedups else None,
         )
 
     topo = await topology(args, server, make)
@@ -467,6 +468,7 @@ def _bot_maker(args: argparse.Namespace, server: LoadTelegram, workdir: Path, ur
             webhook_secret=WEBHOOK_SECRET,
             port=port,
             log_path=workdir / f"bot-{port}.log",
+            extra_env={"CANBAO_SPEEDUPS": "0"} if args.no_speedups else None,
         )
 
     return make
@@ -541,6 +543,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--profile", help="run the bot under cProfile, stats to PROFILE.<port>")
     parser.add_argument("--keep", help="work (and leave logs) in this directory")
+    parser.add_argument(
+        "--no-speedups", action="store_true", help="the bot without orjson/uvloop (bot/speedups.py)"
+    )
     parser.add_argument(
         "--rate", help="open loop at these update rates, e.g. 20,50,100 (bench/openloop.py)"
     )

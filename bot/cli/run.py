@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import make_url
 
+from bot import speedups
 from bot.cli import CliError, cli_settings
 from bot.privacy import install_log_masking
 from bot.settings import Settings
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         overrides["webhook_secret"] = SecretStr(secrets.token_urlsafe(32))
         logger.info("CANBAO_WEBHOOK_SECRET not set: using a random secret for this run")
     settings = settings.model_copy(update=overrides)
+    logger.info("event loop: %s", speedups.install_event_loop())
     asyncio.run(serve(settings, migrate=not args.no_migrate))
     return 0
 

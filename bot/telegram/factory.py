@@ -14,6 +14,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout
 
+from bot import speedups
 from bot.settings import Settings
 from bot.telegram.release import ReleaseReadTransaction
 from bot.telegram.retry import RetryPolicy, RetryRequests
@@ -94,7 +95,11 @@ def create_bot(settings: Settings, *, retry: RetryPolicy | None = None) -> Bot:
     """
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         raise BotNotConfiguredError("CANBAO_BOT_TOKEN is not set")
-    session = PinnedResponseSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = PinnedResponseSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url),
+        json_loads=speedups.json_loads,
+        json_dumps=speedups.json_dumps,
+    )
     # Outermost: a read-only transaction is ended before the call and its retries.
     session.middleware(ReleaseReadTransaction())
     session.middleware(RetryRequests(retry))
