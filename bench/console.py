@@ -252,7 +252,7 @@ async def measure(sessions: Any, tmp: Path, runs: int, exports: bool, queries: b
     """Sign in as the city's reviewer and time every page (and each query, with ``queries``)."""
     if queries:
         await time_queries(sessions, runs)
-    settings = Settings(data_dir=tmp / "data", session_secret="bench")  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp / "data", session_secret="bench")
     app = create_app(settings, sessions, load_default_form())
     async with TestClient(TestServer(app)) as client:
         page = await (await client.get("/console/login")).text()

@@ -88,7 +88,7 @@ def thinker(seed: int) -> Callable[[], Awaitable[None]]:
 def arrivals(rate: float, seed: int) -> list[float]:
     """Poisson arrival offsets (seconds) at ``rate`` a second over the mean think time."""
     rng = random.Random(seed)
-    at, out = 0.0, []
+    at, out = 0.0, list[float]()
     while True:
         at += rng.expovariate(rate)
         if at >= MEAN_THINK:
@@ -187,10 +187,12 @@ async def echo_phase(
                 sent = loop.time()
                 server.note_sent(user_id)
                 await user.send(f"第{step}条", wait=False)
+
+                def echoed(seen: int = seen) -> bool:
+                    return len(user.bot_messages) > seen
+
                 try:
-                    await server.wait_chat(
-                        user_id, lambda seen=seen: len(user.bot_messages) > seen, REPLY_TIMEOUT
-                    )
+                    await server.wait_chat(user_id, echoed, REPLY_TIMEOUT)
                 except TimeoutError:
                     failed += 1
                     return
