@@ -28,11 +28,24 @@ if ENABLED:
         pass
     else:
         ORJSON = True
-        json_loads = orjson.loads
+
+        # orjson refuses what json takes: a lone surrogate (``\ud800``, which Telegram passes
+        # on from a client) in a string. One such text must not stop a getUpdates batch, nor
+        # a reply that quotes it, so those few go through json.
+
+        def json_loads(text: str | bytes) -> Any:
+            """The value of JSON ``text``."""
+            try:
+                return orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return json.loads(text)
 
         def json_dumps(value: Any) -> str:
             """``value`` as JSON text (UTF-8, no spaces), like ``json.dumps`` reads it back."""
-            return orjson.dumps(value).decode()
+            try:
+                return orjson.dumps(value).decode()
+            except orjson.JSONEncodeError:
+                return json.dumps(value)
 
 
 def install_event_loop() -> str:

@@ -32,6 +32,15 @@ def test_json_round_trips_as_the_standard_library_reads_it(value: object) -> Non
     assert speedups.json_loads(text.encode()) == value
 
 
+def test_a_lone_surrogate_is_read_and_written_as_json_does() -> None:
+    # orjson alone refuses these; a getUpdates batch carrying one must still be read.
+    raw = '{"text": "x\\ud800y", "ok": true}'
+    assert speedups.json_loads(raw) == json.loads(raw)
+    assert speedups.json_loads(raw.encode()) == json.loads(raw)
+    value = {"text": "x\ud800y"}
+    assert json.loads(speedups.json_dumps(value)) == value
+
+
 def test_orjson_is_used_when_installed() -> None:
     pytest.importorskip("orjson")
     assert speedups.ORJSON
