@@ -53,6 +53,8 @@ class Window:
     first_call: list[float] = field(default_factory=list)  # update → first Bot API call
     round_trip: list[float] = field(default_factory=list)  # act → the next screen seen
     failed: int = 0
+    errors: list[str] = field(default_factory=list)  # a few of the failures, for the report
+    drained: float = 0.0  # seconds the bot needed after the window to finish what it had
 
     def keep(self, log: list[tuple[float, float]], into: list[float]) -> None:
         into.extend(latency for sent, latency in log if self.start <= sent < self.end)
@@ -66,6 +68,8 @@ class Window:
             "round_trip_ms": _three(self.round_trip),
             "timed": len(self.round_trip),
             "failed": self.failed,
+            "errors": self.errors[:3],
+            "drained_s": self.drained,
         }
 
 
@@ -128,6 +132,19 @@ async def run_window(
     return window
 
 
+async def drain(server: LoadTelegram, quiet: float = 1.0, within: float = 120.0) -> float:
+    """Wait until the bot has made no call but getUpdates for ``quiet`` seconds (what a phase
+    left queued must not be measured in the next); returns how long that took."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while loop.time() - started < within:
+        last = next((c.at for c in reversed(server.calls) if c.method.lower() != "getupdates"), 0.0)
+        if loop.time() - last >= quiet:
+            break
+        await asyncio.sleep(0.1)
+    return loop.time() - started
+
+
 # ---------------------------------------------------------------------------------- Telegram
 
 
@@ -160,10 +177,13 @@ async def telegram_phase(
 
     server.latency_log.clear()
     window = await run_window([person(*c) for c in cast], rate, seconds, seed)
+    window.drained = await drain(server)
     window.keep(server.latency_log, window.first_call)
     for walk in walks:
         window.keep(walk.round_trips, window.round_trip)
-        window.failed += walk.outcome.error is not None
+        if walk.outcome.error is not None:
+            window.failed += 1
+            window.errors.append(walk.outcome.error[:300])
     return window
 
 
@@ -202,6 +222,7 @@ async def echo_phase(
 
     server.latency_log.clear()
     window = await run_window([person(u) for u in user_ids], rate, seconds, seed)
+    window.drained = await drain(server)
     window.keep(server.latency_log, window.first_call)
     window.keep(trips, window.round_trip)
     window.failed = failed
@@ -321,7 +342,9 @@ async def web_phase(
         )
     for walker in people:
         window.keep(walker.round_trips, window.round_trip)
-        window.failed += walker.error is not None
+        if walker.error is not None:
+            window.failed += 1
+            window.errors.append(walker.error[:300])
     return window
 
 
