@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.Column("household_id", sa.Integer(), nullable=False),
         sa.Column("people", sa.Integer(), nullable=False),
         sa.Column("visited", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "community_id", "household_id", name=op.f("pk_summary_households")
-        ),
+        sa.PrimaryKeyConstraint("community_id", "household_id", name=op.f("pk_summary_households")),
     )
     op.create_table(
         "summary_hours",
@@ -77,5 +75,11 @@ def downgrade() -> None:
     connection = op.get_bind()
     for statement in summary.drop_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)
-    for table in ("summary_communities", "summary_hours", "summary_households", "summary_records", "summary_persons"):
+    for table in (
+        "summary_communities",
+        "summary_hours",
+        "summary_households",
+        "summary_records",
+        "summary_persons",
+    ):
         op.drop_table(table)
