@@ -225,6 +225,9 @@ def _record_part(row: str, delta: int, dialect: str) -> list[str]:
     return parts
 
 
+# PostgreSQL advisory lock id of the counters (any constant no other code uses).
+LOCK_KEY = 2014_0010
+
 PERSON_COLUMNS = "last_contact_outcome, on_roster, community_id, household_id"
 RECORD_COLUMNS = (
     "status, collection_status, not_collected_reason, discarded_at, live_person_id, "
@@ -256,9 +259,15 @@ def trigger_ddl(dialect: str) -> list[str]:
     for name, (table, when, statements) in _bodies(dialect).items():
         body = "\n  ".join(statements)
         if dialect == "postgresql":
+            # One lock for every transaction that moves a counter, taken before the first
+            # counter row: two transactions changing the same counter rows in opposite orders
+            # (one confirming, another re-submitting in one community) would deadlock; this way
+            # they take turns, as SQLite's single writer does. Answers saved in a draft move no
+            # counter and never wait for it.
             out.append(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                f"BEGIN\n  {body}\n  RETURN NULL;\nEND $$"
+                f"BEGIN\n  PERFORM pg_advisory_xact_lock({LOCK_KEY});\n  {body}\n"
+                "  RETURN NULL;\nEND $$"
             )
             out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             out.append(
