@@ -225,7 +225,8 @@ def _record_part(row: str, delta: int, dialect: str) -> list[str]:
     return parts
 
 
-# PostgreSQL advisory lock id of the counters (any constant no other code uses).
+# PostgreSQL advisory lock of the counters (any constant no other code uses), with the schema
+# (advisory locks are per database: stores in other schemas of it must not wait for this one).
 LOCK_KEY = 2014_0010
 
 PERSON_COLUMNS = "last_contact_outcome, on_roster, community_id, household_id"
@@ -266,7 +267,8 @@ def trigger_ddl(dialect: str) -> list[str]:
             # counter and never wait for it.
             out.append(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                f"BEGIN\n  PERFORM pg_advisory_xact_lock({LOCK_KEY});\n  {body}\n"
+                f"BEGIN\n  PERFORM pg_advisory_xact_lock({LOCK_KEY}, hashtext(current_schema()));\n"
+                f"  {body}\n"
                 "  RETURN NULL;\nEND $$"
             )
             out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
