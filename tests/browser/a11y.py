@@ -1,0 +1,93 @@
+"""Accessibility checks in chromium: axe-core's WCAG 2.2 AA rules and the measurements an
+automatic checker does not make (target sizes, sideways scrolling, where focus is).
+
+axe-core is vendored in tests/browser/vendor/axe-core (from the npm registry, its licence
+beside it): nothing is downloaded when the tests run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+VIEWPORTS = {"phone": (390, 844), "desktop": (1366, 900)}
+MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (AAA) and the 适老化 rules; 2.5.8 (AA) asks only 24
+
+# Every element a finger or a pointer can operate, as the page shows it now.
+TARGETS = (
+    "button:not([disabled]), a[href], input:not([type=hidden]):not([disabled]), select, textarea,"
+    " summary, [role=button], [role=option], [tabindex]:not([tabindex='-1'])"
+)
+
+
+async def axe_violations(page: Any) -> list[str]:
+    """The WCAG 2.2 A/AA violations axe-core finds on the page, one line each."""
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {
+                runOnly: { type: "tag", values: tags }, resultTypes: ["violations"],
+            });
+            return result.violations.map(v => ({
+                id: v.id, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary),
+            }));
+        }""",
+        WCAG22_AA,
+    )
+    return [f"{v['id']} ({v['help']}): {node}" for v in found for node in v["nodes"]]
+
+
+async def small_targets(page: Any, minimum: int = MIN_TARGET) -> list[str]:
+    """Visible operable elements smaller than ``minimum`` × ``minimum`` CSS px. A check box or
+    radio button counts by its label when the label is what the finger presses."""
+    found: list[str] = await page.evaluate(
+        """([selector, minimum]) => {
+            const out = [];
+            for (const node of document.querySelectorAll(selector)) {
+                const style = getComputedStyle(node);
+                if (style.visibility === "hidden" || node.closest("[hidden]")) continue;
+                let box = node.getBoundingClientRect();
+                if (box.width === 0 && box.height === 0) continue;
+                const label = node.closest("label");
+                if (label && (node.type === "checkbox" || node.type === "radio")) {
+                    box = label.getBoundingClientRect();
+                }
+                if (box.width + 0.5 < minimum || box.height + 0.5 < minimum) {
+                    const name = (node.getAttribute("aria-label") || node.textContent
+                                  || node.name || node.id || "").trim().slice(0, 30);
+                    out.push(`${node.tagName.toLowerCase()} "${name}"`
+                             + ` ${Math.round(box.width)}×${Math.round(box.height)}`);
+                }
+            }
+            return out;
+        }""",
+        [TARGETS, minimum],
+    )
+    return found
+
+
+async def sideways(page: Any) -> int:
+    """How many CSS px the page scrolls sideways (0: it reflows)."""
+    return int(
+        await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    )
+
+
+async def focused(page: Any) -> dict[str, str]:
+    """What has the keyboard focus: tag, id, classes and accessible-name attributes."""
+    info: dict[str, str] = await page.evaluate(
+        """() => {
+            const n = document.activeElement;
+            return n ? { tag: n.tagName.toLowerCase(), id: n.id || "",
+                         cls: n.className || "", text: (n.textContent || "").trim(),
+                         state: n.getAttribute("data-state") || "" } : {};
+        }"""
+    )
+    return info
