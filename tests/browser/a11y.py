@@ -44,7 +44,8 @@ async def axe_violations(page: Any) -> list[str]:
 
 async def small_targets(page: Any, minimum: int = MIN_TARGET) -> list[str]:
     """Visible operable elements smaller than ``minimum`` × ``minimum`` CSS px. A check box or
-    radio button counts by its label when the label is what the finger presses."""
+    radio button counts by its label when the label is what the finger presses; a link inside
+    running text or a table cell is exempt."""
     found: list[str] = await page.evaluate(
         """([selector, minimum]) => {
             const out = [];
@@ -53,6 +54,9 @@ async def small_targets(page: Any, minimum: int = MIN_TARGET) -> list[str]:
                 if (style.visibility === "hidden" || node.closest("[hidden]")) continue;
                 let box = node.getBoundingClientRect();
                 if (box.width === 0 && box.height === 0) continue;
+                // A link in a sentence or a table cell is sized by its text (WCAG 2.5.8's
+                // inline exception); links that stand alone (menus, buttons) are measured.
+                if (node.tagName === "A" && style.display === "inline") continue;
                 const label = node.closest("label");
                 if (label && (node.type === "checkbox" || node.type === "radio")) {
                     box = label.getBoundingClientRect();
@@ -78,6 +82,26 @@ async def sideways(page: Any) -> int:
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
     )
+
+
+async def too_wide(page: Any) -> list[str]:
+    """The innermost elements that stick out of the page on the right (why it scrolls)."""
+    found: list[str] = await page.evaluate(
+        """() => {
+            const limit = document.documentElement.clientWidth + 0.5;
+            const out = [];
+            for (const node of document.body.querySelectorAll("*")) {
+                if (node.closest(".table-wrap")) continue;
+                const box = node.getBoundingClientRect();
+                if (box.right <= limit) continue;
+                if ([...node.children].some(c => c.getBoundingClientRect().right > limit)) continue;
+                const name = node.tagName.toLowerCase() + (node.className ? "." + node.className : "");
+                out.push(`${name} "${(node.textContent || "").trim().slice(0, 20)}" ${Math.round(box.right)}`);
+            }
+            return out.slice(0, 8);
+        }"""
+    )
+    return found
 
 
 async def focused(page: Any) -> dict[str, str]:
