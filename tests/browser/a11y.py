@@ -95,8 +95,10 @@ async def too_wide(page: Any) -> list[str]:
                 const box = node.getBoundingClientRect();
                 if (box.right <= limit) continue;
                 if ([...node.children].some(c => c.getBoundingClientRect().right > limit)) continue;
-                const name = node.tagName.toLowerCase() + (node.className ? "." + node.className : "");
-                out.push(`${name} "${(node.textContent || "").trim().slice(0, 20)}" ${Math.round(box.right)}`);
+                const name = node.tagName.toLowerCase()
+                    + (node.className ? "." + node.className : "");
+                const text = (node.textContent || "").trim().slice(0, 20);
+                out.push(`${name} "${text}" ${Math.round(box.right)}`);
             }
             return out.slice(0, 8);
         }"""

@@ -28,9 +28,7 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 async def _context(browser: Any, viewport: str) -> tuple[Any, Any, list[str]]:
     width, height = VIEWPORTS[viewport]
-    context = await browser.new_context(
-        viewport={"width": width, "height": height}, locale="zh-CN"
-    )
+    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -131,3 +129,19 @@ async def test_every_chat_screen_passes_axe(site: Site, browser: Any, viewport: 
         await context.close()
     audit.assert_clean()
     assert not errors, errors
+
+
+async def test_the_checker_itself_finds_what_is_wrong(browser: Any) -> None:
+    """axe-core really runs with these rules: a page with faults gets them reported."""
+    context, page, _errors = await _context(browser, "phone")
+    try:
+        await page.set_content(
+            '<html lang="zh-CN"><head><title>t</title></head><body><main>'
+            '<button></button><p style="color:#bbb;background:#fff">浅色文字</p>'
+            '<input type="text"></main></body></html>'
+        )
+        found = " ".join(await axe_violations(page))
+    finally:
+        await context.close()
+    for rule in ("button-name", "color-contrast", "label"):
+        assert rule in found, (rule, found)

@@ -185,9 +185,11 @@ async def test_screen_reader_names_states_and_one_live_region(site: Site, page: 
     question = page.locator(".bubble.question").last
     assert "选项：本人、监护人" in (await question.text_content() or "")
     group = await page.get_attribute("#choices", "aria-labelledby")
-    assert group and await page.inner_text(f"#{group}") == await question.locator(
-        ".bubble-text"
-    ).inner_text()
+    assert (
+        group
+        and await page.inner_text(f"#{group}")
+        == await question.locator(".bubble-text").inner_text()
+    )
     await click(page, "本人")
     # A text question: the box is labelled by the question, not 「输入回答」.
     label = await page.get_attribute("#text", "aria-labelledby")
@@ -216,9 +218,13 @@ async def test_screen_reader_names_states_and_one_live_region(site: Site, page: 
         "nodes => nodes.map(n => n.getAttribute('aria-label'))"
     )
     assert len(names) == len(set(names)) >= 8 and "修改：手机号码" in names
-    assert await page.locator(".bubble.review .edit[data-field='mobile']").get_by_role(
-        "button", name="修改：手机号码"
-    ).count() + await page.get_by_role("button", name="修改：手机号码").count() >= 1
+    assert (
+        await page.locator(".bubble.review .edit[data-field='mobile']")
+        .get_by_role("button", name="修改：手机号码")
+        .count()
+        + await page.get_by_role("button", name="修改：手机号码").count()
+        >= 1
+    )
 
     # The summary panel is a modal dialog: focus inside, Tab stays inside, Escape closes.
     await page.click("#summary-btn")
