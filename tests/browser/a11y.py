@@ -117,3 +117,43 @@ async def focused(page: Any) -> dict[str, str]:
         }"""
     )
     return info
+
+
+# The contrast of an element's outline (its border colour) against what is behind it, and
+# the width of its focus ring when focused from the keyboard (WCAG 1.4.11, 2.4.7, 2.4.13).
+OUTLINE = """(node) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+        const f = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let back = node.parentElement, bg = [255, 255, 255];
+    while (back) {
+        const c = rgb(getComputedStyle(back).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) { bg = c.slice(0, 3); break; }
+        back = back.parentElement;
+    }
+    const edge = rgb(getComputedStyle(node).borderTopColor).slice(0, 3);
+    const [a, b] = [lum(edge), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+}"""
+
+
+async def outline_contrast(locator: Any) -> float:
+    """The contrast ratio of the element's border against the background behind it."""
+    return float(await locator.evaluate(OUTLINE))
+
+
+async def focus_ring(page: Any, locator: Any) -> float:
+    """The outline width (CSS px) of the element when it has the keyboard focus."""
+    await locator.focus()
+    await page.keyboard.press("Shift")  # a key press: the focus counts as keyboard focus
+    return float(
+        await locator.evaluate(
+            "n => getComputedStyle(n).outlineStyle === 'none' ? 0"
+            " : parseFloat(getComputedStyle(n).outlineWidth)"
+        )
+    )

@@ -8,11 +8,12 @@ dead; one live region; at 200% zoom every province, city and district reachable 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from tests.browser.a11y import small_targets
+from tests.browser.a11y import focus_ring, outline_contrast, small_targets
 from tests.browser.chatpage import (
     Site,
     at,
@@ -385,3 +386,40 @@ async def test_the_question_is_read_aloud_on_the_device(site: Site, browser: Any
     assert len(spoken) == 1
     assert spoken[0]["lang"] == "zh-CN" and spoken[0]["voice"] == "zh-CN"
     assert "本人" in spoken[0]["text"] and "监护人" in spoken[0]["text"]
+
+
+async def test_outlines_focus_ring_and_no_fading_while_waiting(site: Site, page: Any) -> None:
+    server, _sessions, people = site
+    await open_verified(page, server, people["adult"])
+    await click(page, "我已阅读，继续")
+    await click(page, "本人")
+    assert await at(page) == "name"  # a text box, 确认：…, 上一题, 已填内容
+    for selector in ("#text", "#back", "#summary-btn", "#choices .keep"):
+        ratio = await outline_contrast(page.locator(selector))
+        assert ratio >= 3, f"{selector}: outline contrast {ratio:.2f}:1"
+        width = await focus_ring(page, page.locator(selector))
+        assert 2 <= width <= 3, f"{selector}: focus ring {width} px"
+
+    # While the server answers, the buttons keep their look (no fading below contrast).
+    release = asyncio.Event()
+
+    async def slow(route: Any) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/keep", slow)
+    before = await page.locator("#choices .keep").evaluate("n => getComputedStyle(n).color")
+    await page.locator("#choices .keep").click()
+    await page.wait_for_selector("#app.busy")
+    looks = await page.eval_on_selector_all(
+        ".composer button:not([disabled])",
+        "nodes => nodes.map(n => [getComputedStyle(n).opacity, n.getAttribute('aria-disabled')])",
+    )
+    assert looks and all(opacity == "1" and off == "true" for opacity, off in looks), looks
+    assert await page.locator("#choices .keep").evaluate("n => getComputedStyle(n).color") == before
+    await step(page, lambda: _release(release))
+    assert await at(page) == "id_number"
+
+
+async def _release(event: asyncio.Event) -> None:
+    event.set()

@@ -12,7 +12,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.browser.a11y import VIEWPORTS, axe_violations, sideways, small_targets, too_wide
+from tests.browser.a11y import (
+    VIEWPORTS,
+    axe_violations,
+    focus_ring,
+    outline_contrast,
+    sideways,
+    small_targets,
+    too_wide,
+)
 from tests.browser.test_console import CHROMIUM
 from tests.browser.test_console import browser as browser  # the fixtures, shared
 from tests.browser.test_console import site as site
@@ -138,3 +146,22 @@ async def test_every_console_page_passes_axe_reflows_and_has_large_targets(
     assert not small, "targets smaller than 44×44 CSS px:\n" + "\n".join(
         f"[{k}] " + ", ".join(v) for k, v in small.items()
     )
+
+
+async def test_console_outlines_and_focus_ring(site: tuple[str, World, Any], browser: Any) -> None:
+    base, world, _sessions = site
+    context, page = await _signed_in(browser, base)
+    try:
+        await page.goto(f"{base}/console/records/{world.records['plain']}")
+        for selector in ("textarea[name=comment]", "input[name=enrolled_at]",
+                         "button.secondary", "input[name=fields]"):  # fmt: skip
+            control = page.locator(selector).first
+            ratio = await outline_contrast(control)
+            assert ratio >= 3, f"{selector}: outline contrast {ratio:.2f}:1"
+            width = await focus_ring(page, control)
+            assert 2 <= width <= 3, f"{selector}: focus ring {width} px"
+        await page.goto(f"{base}/console/queue")
+        ratio = await outline_contrast(page.locator(".filters select").first)
+        assert ratio >= 3, f"queue filter: outline contrast {ratio:.2f}:1"
+    finally:
+        await context.close()
