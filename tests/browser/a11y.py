@@ -85,7 +85,8 @@ async def sideways(page: Any) -> int:
 
 
 async def too_wide(page: Any) -> list[str]:
-    """The innermost elements that stick out of the page on the right (why it scrolls)."""
+    """The innermost elements that stick out of the page on the right (why it scrolls), and
+    text that runs out of its button or bubble."""
     found: list[str] = await page.evaluate(
         """() => {
             const limit = document.documentElement.clientWidth + 0.5;
@@ -99,6 +100,15 @@ async def too_wide(page: Any) -> list[str]:
                     + (node.className ? "." + node.className : "");
                 const text = (node.textContent || "").trim().slice(0, 20);
                 out.push(`${name} "${text}" ${Math.round(box.right)}`);
+            }
+            // Text that runs out of its own button or bubble (a word that cannot break).
+            for (const node of document.body.querySelectorAll("button, .bubble")) {
+                if (node.closest("[hidden]") || node.clientWidth === 0) continue;
+                if (getComputedStyle(node).overflowX !== "visible") continue;
+                if (node.scrollWidth > node.clientWidth + 1) {
+                    out.push(`text out of ${node.tagName.toLowerCase()} "`
+                             + `${(node.textContent || "").trim().slice(0, 20)}"`);
+                }
             }
             return out.slice(0, 8);
         }"""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.a11y import focus_ring, outline_contrast, small_targets
+from tests.browser.a11y import focus_ring, outline_contrast, small_targets, too_wide
 from tests.browser.chatpage import (
     Site,
     at,
@@ -299,6 +299,8 @@ async def test_at_200_percent_zoom_every_place_can_be_reached_and_tapped(
         await click(page, "我已阅读，继续")
         await click(page, "本人")
         for _ in range(3):
+            # Nothing sticks out sideways, not even 确认：<a masked ID number>.
+            assert not await too_wide(page), await too_wide(page)
             await keep(page)
         await click(page, "从未参保")
         for label in ("江苏省", "苏州市", "姑苏区"):
