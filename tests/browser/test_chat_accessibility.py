@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.a11y import focus_ring, outline_contrast, small_targets, too_wide
+from tests.browser.a11y import axe_violations, focus_ring, outline_contrast, small_targets, too_wide
 from tests.browser.chatpage import (
     Site,
     at,
@@ -349,6 +349,9 @@ async def test_large_text_is_offered_first_and_remembered(site: Site, browser: A
         )
         assert height >= 56
         assert not await small_targets(page)
+        assert not await axe_violations(page)
+        await click(page, "我已阅读，继续")
+        assert not await axe_violations(page)
         other = await context.browser.new_context(viewport={"width": 390, "height": 844})
         fresh = await other.new_page()
         await fresh.goto(str(server.make_url(f"/c/{people['child'].code}")))
