@@ -25,6 +25,7 @@ from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
 from bot.console.views.persons import router as persons_router
+from bot.console.views.printing import router as printing_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
@@ -88,6 +89,7 @@ def create_console(app: web.Application) -> web.Application:
         persons_router,
         exports_router,
         invites_router,
+        printing_router,
         language,
     )
     for router in routers:
