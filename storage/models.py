@@ -553,3 +553,33 @@ class InboxUpdate(Base):
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------------- badges
+
+
+class Badge(Base):
+    """An investigator's badge (工作牌, 五.2): residents check it at the door by its QR code.
+
+    ``number`` is random (80 bits), so a badge cannot be guessed from another; the page it
+    opens says from the store whether the badge is valid today (between ``valid_from`` and
+    ``valid_until``, not revoked, its investigator not revoked) and the community office's
+    phone, which is kept with the badge as printed on it.
+    """
+
+    __tablename__ = "badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    office_phone: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(128))
+    revoked_at: Mapped[dt.datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    investigator: Mapped[Investigator] = relationship()
+    community: Mapped[Community] = relationship()

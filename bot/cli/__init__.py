@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.roster",
     "bot.cli.contacts",
+    "bot.cli.badge",
     "bot.cli.accounts",
     "bot.cli.security",
     "bot.cli.run",

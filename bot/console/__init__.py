@@ -22,6 +22,7 @@ from bot.console.auth import auth_middleware
 from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
+from bot.console.views.badges import router as badges_router
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
 from bot.console.views.persons import router as persons_router
@@ -90,6 +91,7 @@ def create_console(app: web.Application) -> web.Application:
         exports_router,
         invites_router,
         printing_router,
+        badges_router,
         language,
     )
     for router in routers:
