@@ -30,6 +30,7 @@ from bot.console.views.printing import router as printing_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
+from bot.console.views.summary import router as summary_router
 from bot.display import finalize
 from bot.privacy import mask_id, mask_phone
 from bot.reference import reference
@@ -92,6 +93,7 @@ def create_console(app: web.Application) -> web.Application:
         invites_router,
         printing_router,
         badges_router,
+        summary_router,
         language,
     )
     for router in routers:
