@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "bot.cli.roster",
     "bot.cli.contacts",
     "bot.cli.badge",
+    "bot.cli.report",
     "bot.cli.accounts",
     "bot.cli.security",
     "bot.cli.run",

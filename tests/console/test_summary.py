@@ -50,7 +50,8 @@ async def test_figures_of_a_hand_counted_roster(
 ) -> None:
     await add_not_collected(sessions, form, world, "陈某")
     s = await _summary(sessions, world)
-    # 姑苏区: 林晓, 林大海 (submitted), 周敏 (confirmed), 吴刚 (returned), 郑芳 (draft), 陈某 (未采集).
+    # 姑苏区: 林晓, 林大海 (submitted), 周敏 (confirmed), 吴刚 (returned), 郑芳 (draft),
+    # 陈某 (未采集).
     assert s.progress.target == 6 and s.reach.target == 6
     assert s.reached == 6 and s.reach.not_contacted == 0
     assert s.progress.collected == 4  # 林晓, 林大海, 周敏, 吴刚

@@ -72,3 +72,22 @@ def test_unknown_community(db: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "没有社区 99999" in capsys.readouterr().err
     assert not out.exists()
     assert rows(db, "select count(*) from audit_events where action = 'roster_printed'") == [(0,)]
+
+
+def test_report_summary(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ((district, people),) = rows(
+        db,
+        "select district_id, count(*) from persons group by district_id order by 1 limit 1",
+    )
+    out = tmp_path / "summary.xlsx"
+    assert main(["report", "summary", "--district", str(district), "-o", str(out)]) == 0
+    assert f"花名册 {people} 人" in capsys.readouterr().out
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
+    assert values["花名册人数"] == people and values["未联系"] == people
+    assert main(["report", "summary", "-o", str(tmp_path / "city.xlsx")]) == 0
+    assert main(["report", "summary", "--district", "999", "-o", str(out)]) == 2
+    assert "没有这个区：999" in capsys.readouterr().err
+    audit = rows(db, "select count(*) from audit_events where action = 'summary_printed'")
+    assert audit == [(2,)]
