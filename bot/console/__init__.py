@@ -23,6 +23,7 @@ from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
 from bot.console.views.badges import router as badges_router
+from bot.console.views.evaluation import router as evaluation_router
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
 from bot.console.views.persons import router as persons_router
@@ -94,6 +95,7 @@ def create_console(app: web.Application) -> web.Application:
         printing_router,
         badges_router,
         summary_router,
+        evaluation_router,
         language,
     )
     for router in routers:
