@@ -583,3 +583,28 @@ class Badge(Base):
 
     investigator: Mapped[Investigator] = relationship()
     community: Mapped[Community] = relationship()
+
+
+class CityNote(Base):
+    """A district's note to the city centre (典型事例和重大事项报送, 五.7): a problem or a notable
+    practice, with an optional link to records in the console; the city marks it read and
+    answers it."""
+
+    __tablename__ = "city_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    author_label: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[dt.datetime | None]
+    read_by: Mapped[str | None] = mapped_column(String(128))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+    district: Mapped[District] = relationship()

@@ -26,6 +26,7 @@ from bot.console.views.badges import router as badges_router
 from bot.console.views.evaluation import router as evaluation_router
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
+from bot.console.views.notes import router as notes_router
 from bot.console.views.persons import router as persons_router
 from bot.console.views.printing import router as printing_router
 from bot.console.views.progress import router as progress_router
@@ -96,6 +97,7 @@ def create_console(app: web.Application) -> web.Application:
         badges_router,
         summary_router,
         evaluation_router,
+        notes_router,
         language,
     )
     for router in routers:
