@@ -47,7 +47,7 @@ class Heading:
     right: str
 
 
-class SetHeading(Flowable):
+class SetHeading(Flowable):  # type: ignore[misc]
     """A zero-size flowable: from the page it lands on, the header names ``area`` (a roster of
     several communities names each community on its own pages)."""
 
@@ -64,7 +64,7 @@ class SetHeading(Flowable):
         self.state.area = self.area
 
 
-class _NumberedCanvas(Canvas):
+class _NumberedCanvas(Canvas):  # type: ignore[misc]
     """Holds each page until the end, so every page can say how many pages there are."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -136,7 +136,7 @@ class Document:
 
 def width() -> float:
     """The printable width of a page."""
-    return PAGE[0] - 2 * MARGIN
+    return float(PAGE[0] - 2 * MARGIN)
 
 
 def column_widths(shares: Sequence[float]) -> list[float]:

@@ -51,7 +51,7 @@ def _field_label(form: Form, name: str) -> str:
 def sections(s: WorkSummary, form: Form, reasons: dict[str, str]) -> list[Section]:
     """The summary's tables, in the order the report prints them."""
     p, r = s.progress, s.reach
-    overview = [
+    overview: list[list[Any]] = [
         ["花名册人数", p.target],
         ["花名册户数", p.households],
         ["已联系（含已发邀请、已填写）", s.reached],
