@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -23,8 +24,17 @@ from bot import clock
 from bot.exports.fonts import CANDIDATES
 from storage import badges
 from storage.models import AuditEvent, Badge, Community, Investigator
+from storage.testing import temporary_database
 
 HAS_FONT = any(p.exists() for p in CANDIDATES)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """This module runs on both engines."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    async with temporary_database(url, directory=tmp_path) as eng:
+        yield eng
 
 
 async def _issue(client: TestClient, world: World, **fields: str) -> None:  # type: ignore[type-arg]

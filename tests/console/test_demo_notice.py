@@ -1,6 +1,6 @@
-"""The demo's badge and roster: ``canbao demo`` prints the demo investigator's badge and the
+"""The demo's badge and reports: ``canbao demo`` prints the demo investigator's badge and the
 address of its verification page, which says 有效; a second run keeps the same badge; the
-console prints each demo community's roster."""
+console prints each demo community's roster, the summary and the evaluation table."""
 
 from __future__ import annotations
 
@@ -69,5 +69,9 @@ async def _walk(url: str, tmp_path: Path, badge_path: str, password: str) -> Non
             for community in ids:
                 got = await client.get(f"/console/rosters/print?community={community}&format=xlsx")
                 assert got.status == 200
+            for path in ("/console/summary", "/console/evaluation", "/console/badges"):
+                assert (await client.get(path)).status == 200, path
+            summary = await (await client.get("/console/summary?format=xlsx")).read()
+            assert summary.startswith(b"PK")
     finally:
         await engine.dispose()

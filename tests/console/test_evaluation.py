@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -20,8 +22,17 @@ from seed import World, add_not_collected
 from bot import clock
 from flows import Form
 from storage import evaluation
+from storage.testing import temporary_database
 
 TOMORROW_END = clock.day_start(clock.today() + dt.timedelta(days=2))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """This module runs on both engines."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    async with temporary_database(url, directory=tmp_path) as eng:
+        yield eng
 
 
 async def test_shares_of_a_hand_counted_roster(

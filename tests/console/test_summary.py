@@ -7,13 +7,14 @@ import datetime as dt
 import io
 import re
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -26,8 +27,17 @@ from flows import Form
 from storage.models import AuditEvent
 from storage.person_status import PersonStatus
 from storage.summary import work_summary
+from storage.testing import temporary_database
 
 HAS_FONT = any(p.exists() for p in CANDIDATES)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """This module runs on both engines."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    async with temporary_database(url, directory=tmp_path) as eng:
+        yield eng
 
 
 async def _summary(sessions: async_sessionmaker[AsyncSession], world: World, **period: dt.date):
