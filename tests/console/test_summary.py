@@ -159,3 +159,20 @@ async def test_xlsx_and_pdf_read_back_and_audited(
             await s.scalars(select(AuditEvent).where(AuditEvent.action == "summary_printed"))
         ).all()
     assert [e.details["format"] for e in events] == (["xlsx", "pdf"] if HAS_FONT else ["xlsx"])
+
+
+async def test_the_area_menu(client: TestClient, world: World) -> None:
+    await login(client, "gusu_rev")
+    page = await (await client.get("/console/summary")).text()
+    assert "姑苏区/平江街道" in page and "高新区" not in page
+    street = world.streets["姑苏区/平江街道"]
+    response = await client.get(f"/console/summary?area=street:{street}&from=2014-11-01")
+    assert response.status == 200
+    assert response.url.query["level"] == "street" and "area" not in response.url.query
+    assert "工作总结 <small>姑苏区/平江街道</small>" in await response.text()
+    other = world.districts["高新区"]
+    assert (await client.get(f"/console/summary?area=district:{other}")).status == 404
+    assert (await client.get("/console/summary?area=nonsense:%00")).status == 400
+    await login(client, "city_admin")
+    city = await (await client.get("/console/summary?area=city")).text()
+    assert "六、分区情况" in city and "姑苏区" in city and "高新区" in city

@@ -83,7 +83,9 @@ async def roster_print(request: web.Request) -> web.StreamResponse:
         body=body,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f"inline; filename=\"roster.pdf\"; filename*=UTF-8''{quote(name)}",  # noqa: E501
+            "Content-Disposition": (
+                f"inline; filename=\"roster.pdf\"; filename*=UTF-8''{quote(name)}"
+            ),
             "Cache-Control": "no-store",
         },
     )

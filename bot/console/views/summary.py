@@ -19,6 +19,7 @@ from bot.console.views.persons import reason_labels
 from bot.console.views.progress import resolve_area
 from bot.params import ParamError, Query
 from bot.printing.summary import render_summary_pdf, sections, write_summary_xlsx
+from storage import reporting
 from storage.repositories import Actor
 from storage.repositories.audit import add_event
 from storage.summary import work_summary
@@ -36,6 +37,15 @@ async def summary(request: web.Request) -> web.StreamResponse:
     form = request.config_dict[FORM]
     reasons = reason_labels(form)
     q = Query(request.query)
+    picked = q.raw("area")
+    if picked:  # the area menu: "district:3" → level=district&id=3 (checked below like any)
+        level, _, ident = picked.partition(":")
+        query = {k: v for k, v in request.query.items() if k != "area"}
+        query.pop("level", None)
+        query.pop("id", None)
+        if level != "city":
+            query.update(level=level, id=ident)
+        raise web.HTTPFound(request.rel_url.with_query(query))
     fmt = q.choice("format", FORMATS, "html") or "html"
     today = clock.today()
     date_from = q.day("from") or settings.survey_start
@@ -45,6 +55,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         level, area_id, crumbs = await resolve_area(request, db, staff.district_id)
         name = "/".join(c.name for c in crumbs[1:]) or crumbs[0].name
+        areas = await reporting.area_options(db, staff.district_id)
         s = await work_summary(
             db,
             staff.district_id,
@@ -101,5 +112,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
         "date_from": date_from.isoformat(),
         "date_to": date_to.isoformat(),
         "qs": urlencode(params),
+        "areas": areas,
+        "current_area": f"{level}:{area_id}" if level != "city" else "city",
     }
     return aiohttp_jinja2.render_template("console/summary.html", request, context)
