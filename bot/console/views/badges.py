@@ -3,6 +3,7 @@ the staff member's district; every action audited."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import aiohttp_jinja2
@@ -169,7 +170,7 @@ async def badge_pdf(request: web.Request) -> web.Response:
         )
         card = card_of(badge, request.config_dict[SETTINGS].public_url)
     return web.Response(
-        body=render_badge(card),
+        body=await asyncio.to_thread(render_badge, card),
         content_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="badge-{badge.id}.pdf"',

@@ -3,6 +3,7 @@ to the staff member's district; every copy is audited (五.4)."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import aiohttp_jinja2
@@ -78,7 +79,7 @@ async def roster_print(request: web.Request) -> web.StreamResponse:
         with _temp_path(".xlsx") as path:
             await write_roster_xlsx(path, item, status)
             return await _send_file(request, path, XLSX_TYPE, name)
-    body = render_pdf(item, status)
+    body = await asyncio.to_thread(render_pdf, item, status)  # CPU work off the event loop
     return web.Response(
         body=body,
         content_type="application/pdf",

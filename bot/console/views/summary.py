@@ -4,6 +4,7 @@ download audited."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
@@ -83,7 +84,9 @@ async def summary(request: web.Request) -> web.StreamResponse:
     file_name = f"工作总结-{name.replace('/', '-')}-{date_from}-{date_to}.{fmt}"
     if fmt == "pdf":
         label = staff.display_name or staff.username
-        body = render_summary_pdf(s, form, reasons, printed_by=label, day=today)
+        body = await asyncio.to_thread(
+            render_summary_pdf, s, form, reasons, printed_by=label, day=today
+        )
         return web.Response(
             body=body,
             content_type="application/pdf",
