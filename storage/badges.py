@@ -95,8 +95,10 @@ async def issue_badge(
     valid_until: dt.date,
     actor: Actor,
     channel: str,
+    photo: bytes | None = None,
 ) -> Badge:
-    """A new badge for an investigator working in ``community``; audited."""
+    """A new badge for an investigator working in ``community``; audited. ``photo`` is the
+    card's picture, already checked and re-encoded by the caller."""
     phone = (office_phone or "").strip()
     if not phone or len(phone) > MAX_PHONE or not re.fullmatch(r"[0-9０-９+\-() 转]+", phone):
         raise BadgeError("请填写社区办公电话（数字，可含 - 和区号），例如 0512-65223456。")
@@ -115,6 +117,7 @@ async def issue_badge(
         valid_from=valid_from,
         valid_until=valid_until,
         issued_by=actor.label,
+        photo=photo,
     )
     session.add(badge)
     await session.flush()
@@ -129,6 +132,7 @@ async def issue_badge(
             "community_id": community.id,
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat(),
+            "photo": photo is not None,
         },
     )
     return badge

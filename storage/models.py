@@ -34,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -580,6 +581,9 @@ class Badge(Base):
     issued_by: Mapped[str] = mapped_column(String(128))
     revoked_at: Mapped[dt.datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # The card's photo (optional): a small JPEG made from the uploaded picture, without its
+    # metadata (bot.printing.badge.badge_photo).
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     investigator: Mapped[Investigator] = relationship()
     community: Mapped[Community] = relationship()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from bot import clock
 from bot.cli import CliError, cli_settings
 from bot.cli.db import add_database_option, database_url, with_sessions
-from bot.printing.badge import render_badge, verify_url
+from bot.printing.badge import MAX_PHOTO_BYTES, PhotoError, badge_photo, render_badge, verify_url
 from flows import values
 from storage.badges import (
     STATE_LABELS,
@@ -50,6 +50,14 @@ def _issue(args: argparse.Namespace) -> int:
     public = cli_settings().public_url
     start = args.valid_from or clock.today()
     until = args.valid_until or start + dt.timedelta(days=DEFAULT_DAYS)
+    photo = None
+    if args.photo:
+        try:
+            photo = badge_photo(Path(args.photo).read_bytes()[: MAX_PHOTO_BYTES + 1])
+        except OSError as exc:
+            raise CliError(f"{args.photo}: {exc.strerror}") from None
+        except PhotoError as exc:
+            raise CliError(f"{args.photo}: {exc}") from None
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, str]:
         async with sessions() as db, db.begin():
@@ -77,6 +85,7 @@ def _issue(args: argparse.Namespace) -> int:
                     valid_until=until,
                     actor=_actor(),
                     channel="cli",
+                    photo=photo,
                 )
             except BadgeError as exc:
                 raise CliError(str(exc)) from None
@@ -163,6 +172,7 @@ def register(subparsers: Any) -> None:
     issue.add_argument("--phone", required=True, help="社区办公电话，印在工作牌和核验页上")
     issue.add_argument("--from", dest="valid_from", type=_date, help="有效期开始（默认今天）")
     issue.add_argument("--until", dest="valid_until", type=_date, help="有效期结束（默认 90 天后）")
+    issue.add_argument("--photo", metavar="FILE", help="照片（可选，JPEG / PNG，不超过 900 KB）")
     add_database_option(issue)
     issue.set_defaults(func=_issue)
     lst = sub.add_parser("list", help="列出工作牌及其状态和核验页")

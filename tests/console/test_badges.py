@@ -214,3 +214,50 @@ async def test_revoked_investigator_revokes_the_badge(
         assert badges.state_of(badge, clock.today()) == badges.BadgeState.valid
         inv.revoked_at = dt.datetime.now(dt.UTC)
         assert badges.state_of(badge, clock.today()) == badges.BadgeState.revoked
+
+
+def _picture(kind: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), (200, 180, 160)).save(out, kind)
+    return out.getvalue()
+
+
+async def test_photo_on_the_card(
+    client: TestClient, sessions: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    from aiohttp import FormData
+
+    assert world.investigator is not None
+    await login(client, "gusu_rev")
+
+    async def issue(photo: bytes, name: str) -> str:
+        token = await csrf_of(client, "/console/badges")
+        data = FormData()
+        for key, value in {
+            "_csrf": token,
+            "who": f"{world.investigator.id}-{world.communities['gusu']}",
+            "office_phone": "0512-65223456",
+            "valid_from": clock.today().isoformat(),
+            "valid_until": clock.today().isoformat(),
+        }.items():
+            data.add_field(key, value)
+        data.add_field("photo", photo, filename=name, content_type="image/png")
+        return await (await client.post("/console/badges", data=data)).text()
+
+    assert "照片无法读取" in await issue(b"not a picture", "x.png")
+    assert "JPEG 或 PNG" in await issue(_picture("GIF"), "x.gif")
+    async with sessions() as s:
+        assert (await s.scalars(select(Badge))).all() == []
+    assert "已发放工作牌" in await issue(_picture("PNG"), "me.png")
+    badge = await _only_badge(sessions)
+    assert badge.photo is not None and badge.photo.startswith(b"\xff\xd8")  # JPEG
+    from PIL import Image
+
+    with Image.open(io.BytesIO(badge.photo)) as stored:
+        assert stored.size == (360, 480) and not stored.info.get("exif")
+    response = await client.get(f"/console/badges/{badge.id}.pdf")
+    pypdf = pytest.importorskip("pypdf")
+    (page,) = pypdf.PdfReader(io.BytesIO(await response.read())).pages
+    assert len(page.images) == 1

@@ -72,3 +72,8 @@ def test_operator_errors(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "社区办公电话" in capsys.readouterr().err
     assert main(["badge", "revoke", "not-a-number"]) == 2
     assert "不是工作牌编号" in capsys.readouterr().err
+    picture = db.parent / "photo.txt"
+    picture.write_text("not a picture")
+    args = ["badge", "issue", "--investigator", "1", "--phone", "0512-1", "--photo", str(picture)]
+    assert main(args) == 2
+    assert "照片无法读取" in capsys.readouterr().err

@@ -15,8 +15,15 @@ from bot.appkeys import SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
-from bot.params import path_id
-from bot.printing.badge import BadgeCard, render_badge, verify_url
+from bot.params import id_value, path_id
+from bot.printing.badge import (
+    MAX_PHOTO_BYTES,
+    BadgeCard,
+    PhotoError,
+    badge_photo,
+    render_badge,
+    verify_url,
+)
 from flows import values
 from flows.values import clean_text
 from storage.badges import (
@@ -47,6 +54,7 @@ def card_of(badge: Badge, public_url: str) -> BadgeCard:
         badge.valid_until,
         badge.office_phone,
         verify_url(public_url, badge.number),
+        badge.photo,
     )
 
 
@@ -96,12 +104,18 @@ async def issue(request: web.Request) -> web.Response:
     session = await get_session(request)
     back = request.app.router["console_badges"].url_for()
     inv_id, _, community_id = str(form.get("who", "")).partition("-")
+    upload = form.get("photo")
     try:
+        photo = None
+        if isinstance(upload, web.FileField):
+            data = await asyncio.to_thread(upload.file.read, MAX_PHOTO_BYTES + 1)
+            if data:
+                photo = await asyncio.to_thread(badge_photo, data)
         valid_from = _day(form.get("valid_from"), "开始日期")
         valid_until = _day(form.get("valid_until"), "结束日期")
         async with request.config_dict[SESSIONMAKER]() as db, db.begin():
-            inv = await db.get(Investigator, int(inv_id)) if inv_id.isdigit() else None
-            c = await db.get(Community, int(community_id)) if community_id.isdigit() else None
+            inv = await db.get(Investigator, id_value(inv_id, "who")) if inv_id else None
+            c = await db.get(Community, id_value(community_id, "who")) if community_id else None
             if inv is None or c is None:
                 raise BadgeError("请选择调查员和社区。")
             if staff.district_id is not None and c.district_id != staff.district_id:
@@ -116,9 +130,10 @@ async def issue(request: web.Request) -> web.Response:
                 valid_until=valid_until,
                 actor=Actor.staff(staff),
                 channel="console",
+                photo=photo,
             )
             number = badge.number
-    except BadgeError as exc:
+    except (BadgeError, PhotoError) as exc:
         flash(session, str(exc), "error")
         raise web.HTTPSeeOther(back) from None
     flash(session, f"已发放工作牌 {number}。")

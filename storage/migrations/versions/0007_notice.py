@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("issued_by", sa.String(length=128), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoke_reason", sa.Text(), nullable=True),
+        sa.Column("photo", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["investigator_id"],
             ["investigators.id"],
