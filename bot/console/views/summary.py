@@ -5,19 +5,22 @@ download audited."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from markupsafe import Markup
 
 from bot import clock
 from bot.appkeys import FORM, SESSIONMAKER, SETTINGS
 from bot.console.auth import current_staff
+from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
 from bot.console.views.exports import XLSX_TYPE, _send_file, _temp_path
 from bot.console.views.persons import reason_labels
-from bot.console.views.progress import resolve_area
+from bot.console.views.progress import CHART_DAYS, resolve_area
 from bot.params import ParamError, Query
 from bot.printing.summary import render_summary_pdf, sections, write_summary_xlsx
 from storage import reporting
@@ -102,6 +105,16 @@ async def summary(request: web.Request) -> web.StreamResponse:
     params = {"from": date_from.isoformat(), "to": date_to.isoformat()}
     if level != "city":
         params.update(level=level, id=str(area_id))
+    # The progress page's chart, over the period (at most its last CHART_DAYS days).
+    chart = line_chart(
+        [
+            Series("已提交", "#1f6feb", s.daily.get("submitted", {})),
+            Series("已确认", "#2da44e", s.daily.get("confirmed", {})),
+        ],
+        max(date_from, date_to - dt.timedelta(days=CHART_DAYS)),
+        date_to,
+        f"{name} 每日进度",
+    )
     session = await get_session(request)
     context = {
         "staff": staff,
@@ -116,6 +129,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
         "date_to": date_to.isoformat(),
         "qs": urlencode(params),
         "areas": areas,
+        "chart": Markup(chart),
         "current_area": f"{level}:{area_id}" if level != "city" else "city",
     }
     return aiohttp_jinja2.render_template("console/summary.html", request, context)
