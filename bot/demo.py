@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot import clock
 from bot.roster.reader import RawTable
@@ -25,6 +26,7 @@ from bot.roster.validate import check_table
 from bot.settings import Settings
 from bot.synthetic import ROSTER_HEADERS, make_roster
 from storage.models import (
+    Badge,
     Community,
     District,
     Investigator,
@@ -56,6 +58,8 @@ STAFF_USERNAME = "admin"
 INVESTIGATOR_NAME = "演示调查员"
 LOGIN_FILE = "demo-login.json"
 ACTOR = Actor.system("演示数据")
+# The community office phone printed on the demo badge (a made-up number).
+DEMO_OFFICE_PHONE = "0512-00000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,8 @@ class DemoReport:
     target: int = 0
     community_id: int | None = None
     community_path: str = ""
+    # The demo investigator's badge (工作牌) and its community.
+    badge_number: str | None = None
 
 
 def demo_settings(settings: Settings, today: dt.date | None = None) -> Settings:
@@ -215,6 +221,41 @@ async def _investigator(
     return code, False
 
 
+async def _badge(session: AsyncSession, today: dt.date) -> str | None:
+    """The demo investigator's badge: the one still valid, or a new one for 90 days."""
+    from storage.badges import BadgeState, issue_badge, state_of
+
+    investigator = await session.scalar(
+        select(Investigator)
+        .where(Investigator.name == INVESTIGATOR_NAME, Investigator.revoked_at.is_(None))
+        .options(selectinload(Investigator.communities))
+    )
+    if investigator is None or not investigator.communities:
+        return None
+    existing = (
+        await session.scalars(
+            select(Badge)
+            .where(Badge.investigator_id == investigator.id)
+            .options(selectinload(Badge.investigator))
+            .order_by(Badge.id.desc())
+        )
+    ).all()
+    for badge in existing:
+        if state_of(badge, today) == BadgeState.valid:
+            return badge.number
+    badge = await issue_badge(
+        session,
+        investigator,
+        investigator.communities[0],
+        office_phone=DEMO_OFFICE_PHONE,
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=90),
+        actor=ACTOR,
+        channel="demo",
+    )
+    return badge.number
+
+
 def _age(id_number: str, today: dt.date) -> int:
     born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -291,6 +332,7 @@ async def load_demo(
         report.binding_code, report.investigator_bound = await _investigator(
             session, settings, communities[:3]
         )
+        report.badge_number = await _badge(session, today)
         report.residents = await _residents(session, today)
         total, _districts = await reach(session, None)
         report.not_contacted, report.target = total.not_contacted, total.target

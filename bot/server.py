@@ -31,6 +31,7 @@ OPTIONAL_SETUPS: list[str] = [
     "bot.console:setup",
     "bot.api:setup",
     "bot.webchat:setup",
+    "bot.badges:setup",
 ]
 
 

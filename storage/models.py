@@ -34,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -553,3 +554,61 @@ class InboxUpdate(Base):
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------------- badges
+
+
+class Badge(Base):
+    """An investigator's badge (工作牌, 五.2): residents check it at the door by its QR code.
+
+    ``number`` is random (80 bits), so a badge cannot be guessed from another; the page it
+    opens says from the store whether the badge is valid today (between ``valid_from`` and
+    ``valid_until``, not revoked, its investigator not revoked) and the community office's
+    phone, which is kept with the badge as printed on it.
+    """
+
+    __tablename__ = "badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    office_phone: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(128))
+    revoked_at: Mapped[dt.datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # The card's photo (optional): a small JPEG made from the uploaded picture, without its
+    # metadata (bot.printing.badge.badge_photo).
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    investigator: Mapped[Investigator] = relationship()
+    community: Mapped[Community] = relationship()
+
+
+class CityNote(Base):
+    """A district's note to the city centre (典型事例和重大事项报送, 五.7): a problem or a notable
+    practice, with an optional link to records in the console; the city marks it read and
+    answers it."""
+
+    __tablename__ = "city_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    author_label: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[dt.datetime | None]
+    read_by: Mapped[str | None] = mapped_column(String(128))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+    district: Mapped[District] = relationship()

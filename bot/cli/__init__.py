@@ -22,6 +22,8 @@ _COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.roster",
     "bot.cli.contacts",
+    "bot.cli.badge",
+    "bot.cli.report",
     "bot.cli.accounts",
     "bot.cli.security",
     "bot.cli.run",

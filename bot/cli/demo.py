@@ -133,6 +133,11 @@ def print_report(settings: Settings, report: Any) -> None:
         )
     elif report.investigator_bound:
         print("调查员“演示调查员”已绑定 Telegram。")
+    if getattr(report, "badge_number", None):
+        print(f"  工作牌 {report.badge_number}，居民扫码核验页：{base}/badge/{report.badge_number}")
+        print(
+            f"  （打印：后台“工作牌”页，或 canbao badge print {report.badge_number} -o 工作牌.pdf）"
+        )
     print()
     print("居民网页填报链接（打开后输入右侧的合成身份号码核对身份）：")
     for resident in report.residents:
