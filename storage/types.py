@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from storage import crypto
 
 _frozen: dt.datetime | None = None
 
@@ -58,3 +61,54 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text sealed with SM4-GCM (:mod:`storage.crypto`); Python sees the plain value.
+
+    ``context`` (``table.column``) is the associated data: a value copied into another column
+    does not decrypt. A value still in plain text (a database not yet migrated, see
+    ``canbao db check``) is read as it is.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return crypto.seal(str(value), self.context)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or not crypto.is_sealed(value):
+            return value  # type: ignore[no-any-return]
+        return crypto.keyring().decrypt(value, self.context)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value serialised and sealed as a whole (:class:`EncryptedText`'s rules)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return crypto.seal(json.dumps(value, ensure_ascii=False), self.context)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):  # a PostgreSQL json column not yet migrated
+            return value
+        if crypto.is_sealed(value):
+            value = crypto.keyring().decrypt(value, self.context)
+        return json.loads(value)
