@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # worker restarted under the same name frees the per-user locks its earlier run left.
     worker_name: str | None = None
     data_dir: Path = Path("data")
+    # The data keys (SM4 for personal data, the blind-index key): a file outside the database,
+    # readable by its owner only, made by ``canbao keys init`` (storage/crypto.py). Without it
+    # nothing starts; the demo makes one next to its database.
+    data_key_file: Path | None = None
 
     # Telegram
     bot_token: SecretStr | None = None

@@ -224,6 +224,21 @@ def keyring() -> Keyring:
     return _installed
 
 
+def unseal(token: str, context: str) -> str:
+    """:meth:`Keyring.decrypt` with the process's keys. A value under a key the process does
+    not know yet (``canbao keys rotate`` ran meanwhile) makes it read its key file again."""
+    global _installed
+    keys = keyring()
+    if key_id_of(token) not in keys.keys and keys.path is not None:
+        fresh = load_key_file(keys.path)
+        if fresh.index_key == keys.index_key and all(
+            fresh.keys.get(k) == v for k, v in keys.keys.items()
+        ):
+            # A rotation: the old keys are all still there, so this is the same ring grown.
+            _installed = keys = fresh
+    return keys.decrypt(token, context)
+
+
 def seal(plaintext: str, context: str) -> str:
     """:meth:`Keyring.encrypt` with the process's keys."""
     return keyring().encrypt(plaintext, context)

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import crypto
 from storage.types import UTCDateTime, utcnow
@@ -82,14 +85,26 @@ def verify_keys(conn: Connection, *, register: bool = True) -> None:
                 f"数据密钥文件中的密钥 {row.key_id} 不是加密这些数据时用的密钥"
             )
     if register and keys.active not in {row.key_id for row in rows}:
+        # Several workers may start at once: the first one's probe wins.
+        dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
         conn.execute(
-            sa.insert(table).values(
+            dialect_insert(table)
+            .values(
                 key_id=keys.active,
                 probe=keys.encrypt(_PROBE, "data_keys.probe"),
                 index_probe=keys.blind_index("probe", _PROBE),
                 created_at=utcnow(),
             )
+            .on_conflict_do_nothing()
         )
+
+
+async def check_keys(engine: AsyncEngine, *, register: bool = True) -> None:
+    """:func:`verify_keys` on its own transaction (read-only unless ``register``)."""
+    crypto.keyring()  # no key file at all: stop before connecting
+    async with engine.connect() as conn:
+        await conn.run_sync(verify_keys, register=register)
+        await conn.commit()
 
 
 # ------------------------------------------------------------------ sealing in batches
@@ -117,9 +132,10 @@ def reseal_batch(
     ``rotate``, also re-seal values sealed under another key than the active one.
 
     ``unseal`` does the opposite: every sealed value is written back in plain text (the
-    0009 migration's downgrade). ``derive(plain_row)`` gives extra columns to set from the plain values (the blind indexes
-    during the migration). Returns the last id seen (None: no rows left) and how many rows
-    changed. Idempotent: a row already sealed under the active key is left as it is.
+    0009 migration's downgrade). ``derive(plain_row)`` gives extra columns to set from the
+    plain values (the blind indexes during the migration). Returns the last id seen (None: no
+    rows left) and how many rows changed. Idempotent: a row already sealed under the active
+    key is left as it is.
     """
     keys = crypto.keyring()
     columns = SEALED[table_name]

@@ -86,7 +86,7 @@ class EncryptedText(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None or not crypto.is_sealed(value):
             return value  # type: ignore[no-any-return]
-        return crypto.keyring().decrypt(value, self.context)
+        return crypto.unseal(value, self.context)
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -110,5 +110,5 @@ class EncryptedJSON(TypeDecorator[Any]):
         if not isinstance(value, str):  # a PostgreSQL json column not yet migrated
             return value
         if crypto.is_sealed(value):
-            value = crypto.keyring().decrypt(value, self.context)
+            value = crypto.unseal(value, self.context)
         return json.loads(value)

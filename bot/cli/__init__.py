@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _COMMAND_MODULES = (
     "bot.cli.form",
     "bot.cli.db",
+    "bot.cli.keys",
     "bot.cli.roster",
     "bot.cli.contacts",
     "bot.cli.accounts",
