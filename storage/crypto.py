@@ -102,7 +102,12 @@ class Keyring:
         nonce = secrets.token_bytes(NONCE_BYTES)
         encryptor = Cipher(algorithms.SM4(self.keys[self.active]), modes.GCM(nonce)).encryptor()
         encryptor.authenticate_additional_data(context.encode())
-        sealed = encryptor.update(plaintext.encode()) + encryptor.finalize() + encryptor.tag
+        # surrogatepass: stored text may hold a lone surrogate (bot/stored_text.py finds them)
+        sealed = (
+            encryptor.update(plaintext.encode("utf-8", "surrogatepass"))
+            + encryptor.finalize()
+            + encryptor.tag
+        )
         body = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
         return f"{PREFIX}{self.active}:{body}"
 
@@ -118,7 +123,9 @@ class Keyring:
         decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
         decryptor.authenticate_additional_data(context.encode())
         try:
-            return (decryptor.update(sealed) + decryptor.finalize()).decode()
+            return (decryptor.update(sealed) + decryptor.finalize()).decode(
+                "utf-8", "surrogatepass"
+            )
         except InvalidTag:
             raise DataKeyError(
                 f"{context} 的一个值无法解密：密钥不对，或数据被改动、被移到别处"
@@ -129,7 +136,7 @@ class Keyring:
     def blind_index(self, kind: str, value: str) -> str:
         """HMAC-SM3 of ``kind`` and ``value`` (64 hex digits)."""
         mac = hmac.HMAC(self.index_key, hashes.SM3())
-        mac.update(kind.encode() + b"\x00" + value.encode())
+        mac.update(kind.encode() + b"\x00" + value.encode("utf-8", "surrogatepass"))
         return mac.finalize().hex()
 
 

@@ -114,7 +114,7 @@ Derive = Callable[[dict[str, Any]], dict[str, Any]]
 
 def _plain_text(value: Any, kind: str) -> str:
     if kind == "json" and not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value)
     return str(value)
 
 

@@ -216,8 +216,12 @@ class Person(TimestampMixin, Base):
     # Sealed with SM4 (storage.crypto); every lookup goes through the blind indexes below,
     # kept by the validator at the end of the class (the roster import writes them itself).
     name: Mapped[str] = mapped_column(EncryptedText("persons.name"))
-    id_number: Mapped[str] = mapped_column(EncryptedText("persons.id_number"))
-    mobile: Mapped[str | None] = mapped_column(EncryptedText("persons.mobile"))
+    id_number: Mapped[str] = mapped_column(
+        EncryptedText("persons.id_number", index=("id_number", "id_number_index"))
+    )
+    mobile: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.mobile", index=("mobile", "mobile_index"))
+    )
     id_number_index: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     mobile_index: Mapped[str | None] = mapped_column(String(64), index=True)
     residence_address: Mapped[str | None] = mapped_column(

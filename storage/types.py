@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 from storage import crypto
@@ -63,20 +64,46 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+# What SQL may do with a sealed column itself: test for NULL. Everything else would compare
+# ciphertexts (each sealed with its own nonce), which silently finds nothing.
+_SEALED_OK = frozenset({operators.is_, operators.is_not, operators.is_distinct_from})
+
+
 class EncryptedText(TypeDecorator[str]):
     """Text sealed with SM4-GCM (:mod:`storage.crypto`); Python sees the plain value.
 
     ``context`` (``table.column``) is the associated data: a value copied into another column
     does not decrypt. A value still in plain text (a database not yet migrated, see
     ``canbao db check``) is read as it is.
+
+    ``index`` names the blind-index column beside it and the index's kind: ``==``, ``!=`` and
+    ``in_`` on the sealed column are turned into the same comparison of the index with the
+    value's blind index (the value as stored: normalised by ``flows.values``). Any other
+    comparison of a sealed column raises, rather than compare ciphertexts.
     """
 
     impl = Text
     cache_ok = True
 
-    def __init__(self, context: str) -> None:
+    class comparator_factory(TypeDecorator.Comparator[str]):
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            index = self.type.index  # type: ignore[attr-defined]
+            if op in _SEALED_OK:
+                return super().operate(op, *other, **kwargs)
+            if index is not None and op in (operators.eq, operators.ne, operators.in_op):
+                kind, name = index
+                column = self.expr.table.c[name]  # type: ignore[attr-defined]
+                if op is operators.in_op:
+                    return column.in_([crypto.blind_index(kind, v) for v in other[0]])
+                return op(column, crypto.blind_index(kind, other[0]))
+            raise TypeError(
+                f"{self.type.context} is sealed: compare it through its blind index"  # type: ignore[attr-defined]
+            )
+
+    def __init__(self, context: str, index: tuple[str, str] | None = None) -> None:
         super().__init__()
         self.context = context
+        self.index = index
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
@@ -102,7 +129,7 @@ class EncryptedJSON(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return crypto.seal(json.dumps(value, ensure_ascii=False), self.context)
+        return crypto.seal(json.dumps(value), self.context)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:

@@ -186,7 +186,7 @@ def _staged(seq: int, row: RosterRow, keys: Keyring) -> tuple[Any, ...]:
         return None if value is None else keys.encrypt(value, f"persons.{column}")
 
     def sealed_json(value: Any, column: str) -> str | None:
-        return sealed(json.dumps(value, ensure_ascii=False), column) if value else None
+        return sealed(json.dumps(value), column) if value else None
 
     return (
         seq,
