@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     community_deadline: dt.date = dt.date(2014, 12, 10)
     district_deadline: dt.date = dt.date(2014, 12, 31)
     survey_end: dt.date = dt.date(2015, 1, 31)
+    # ``canbao data purge`` removes what the survey no longer needs this many days after
+    # survey_end (storage/retention.py).
+    retention_days: int = Field(default=90, ge=0)
 
     # Reminders
     reminder_after_hours: float = 24.0

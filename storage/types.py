@@ -92,7 +92,7 @@ class EncryptedText(TypeDecorator[str]):
                 return super().operate(op, *other, **kwargs)
             if index is not None and op in (operators.eq, operators.ne, operators.in_op):
                 kind, name = index
-                column = self.expr.table.c[name]  # type: ignore[attr-defined]
+                column = self.expr.table.c[name]
                 if op is operators.in_op:
                     return column.in_([crypto.blind_index(kind, v) for v in other[0]])
                 return op(column, crypto.blind_index(kind, other[0]))

@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "bot.cli.form",
     "bot.cli.db",
     "bot.cli.keys",
+    "bot.cli.data",
     "bot.cli.roster",
     "bot.cli.contacts",
     "bot.cli.accounts",

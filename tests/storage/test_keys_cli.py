@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import clock
 from bot.cli import main
 from storage import crypto
 from storage.db import ensure_schema, make_engine, make_sessionmaker
@@ -116,3 +117,22 @@ def test_db_check_fails_on_a_plain_value(
         conn.execute("UPDATE persons SET name = '林晓' WHERE id = 1")
     assert main(["db", "check", "--database-url", url]) == 1
     assert "persons.name 有 1 个值是明文" in capsys.readouterr().out
+
+
+def test_data_purge_waits_for_the_end_of_the_retention_period(
+    own_keys: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'canbao.db'}"
+    assert main(["keys", "init"]) == 0
+    _store(url, 1)
+    monkeypatch.setenv("CANBAO_SURVEY_END", clock.today().isoformat())
+    assert main(["data", "purge", "--database-url", url]) == 2
+    assert "之后才能清理" in capsys.readouterr().err
+    monkeypatch.setenv("CANBAO_SURVEY_END", "2015-01-31")
+    assert main(["data", "purge", "--dry-run", "--database-url", url]) == 0
+    assert "将清理" in capsys.readouterr().out
+    assert main(["data", "purge", "--database-url", url]) == 0
+    assert "已清理" in capsys.readouterr().out
