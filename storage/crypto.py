@@ -12,14 +12,13 @@ Keys live outside the database, in a key file (``CANBAO_DATA_KEY_FILE``, made by
   value, so after ``canbao keys rotate`` old and new values are both readable. The associated
   data names the table and column (``persons.id_number``): a value copied into another column
   or table does not decrypt. It does not name the row: the row id is not known before the
-  INSERT, and the roster import writes whole batches with ``INSERT … SELECT``; a value moved to
-  another row of the same column is caught where it matters by the blind index beside it
-  (:func:`storage.models.Person` keeps both, ``canbao db check`` compares them).
+  INSERT, and the roster import writes whole batches with ``INSERT … SELECT`` (docs/security.md,
+  "Decisions and limits").
 * **Blind indexes**: HMAC-SM3 under a separate key of the value as the store holds it (already
   normalised by ``flows.values`` where it entered), prefixed with its kind so that an ID
   number and a mobile never share an index value. Equality only: nothing can search a prefix.
   The index key never rotates with the encryption keys (every index would have to be rebuilt
-  at once); ``canbao keys rotate --index`` is not offered.
+  at once).
 
 The process has one key ring (:func:`install`); when none was installed the first use loads
 ``CANBAO_DATA_KEY_FILE``. Without a key file nothing personal can be written or read:
