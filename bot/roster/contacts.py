@@ -24,7 +24,7 @@ from bot.roster.errors import RosterProblem
 from bot.roster.reader import RawTable, column_letter, read_table
 from bot.roster.validate import cell_text, check_id_number
 from flows import values
-from storage.models import ContactOutcome, Investigator, Person, Staff, id_number_index
+from storage.models import ContactOutcome, Investigator, Person, Staff
 from storage.person_status import OUTCOME_LABELS, RECORDABLE_OUTCOMES
 from storage.repositories.actors import Actor
 from storage.repositories.contacts import ContactEntry, add_contacts, check_contact
@@ -241,9 +241,7 @@ async def import_contacts_file(
         for start in range(0, len(numbers), _CHUNK):
             result = await session.execute(
                 select(Person.id_number, Person.id, Person.name, Person.community_id).where(
-                    Person.id_number_index.in_(
-                        [id_number_index(n) for n in numbers[start : start + _CHUNK]]
-                    )
+                    Person.id_number.in_(numbers[start : start + _CHUNK])
                 )
             )
             persons.update({number: (pid, name, c) for number, pid, name, c in result.all()})
