@@ -78,7 +78,7 @@ class Keyring:
 
     def rotated(self) -> Keyring:
         """The same ring with a new active key (old keys stay for reading)."""
-        n = 1 + max(int(k[1:]) for k in self.keys if k[1:].isdigit()) if self.keys else 1
+        n = 1 + max((int(k[1:]) for k in self.keys if k[1:].isdigit()), default=0)
         kid = f"k{n}"
         return Keyring(kid, {**self.keys, kid: secrets.token_bytes(16)}, self.index_key, self.path)
 
