@@ -89,9 +89,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("answered_id_index", sa.String(length=64), nullable=True))
 
     if any(bind.execute(sa.text(f"SELECT 1 FROM {t} LIMIT 1")).first() for t in keys.SEALED):
-        keys.reseal_all(
-            bind, derive={"persons": _persons_indexes, "records": _records_index}
-        )
+        keys.reseal_all(bind, derive={"persons": _persons_indexes, "records": _records_index})
         keys.verify_keys(bind)
 
     with op.batch_alter_table("records") as batch:
@@ -101,9 +99,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("persons") as batch:
         batch.alter_column("id_number_index", existing_type=sa.String(length=64), nullable=False)
-    op.create_index(
-        op.f("ix_persons_id_number_index"), "persons", ["id_number_index"], unique=True
-    )
+    op.create_index(op.f("ix_persons_id_number_index"), "persons", ["id_number_index"], unique=True)
     op.create_index(op.f("ix_persons_mobile_index"), "persons", ["mobile_index"], unique=False)
 
 
