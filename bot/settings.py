@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # worker restarted under the same name frees the per-user locks its earlier run left.
     worker_name: str | None = None
     data_dir: Path = Path("data")
+    # The data keys (SM4 for personal data, the blind-index key): a file outside the database,
+    # readable by its owner only, made by ``canbao keys init`` (storage/crypto.py). Without it
+    # nothing starts; the demo makes one next to its database.
+    data_key_file: Path | None = None
 
     # Telegram
     bot_token: SecretStr | None = None
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     community_deadline: dt.date = dt.date(2014, 12, 10)
     district_deadline: dt.date = dt.date(2014, 12, 31)
     survey_end: dt.date = dt.date(2015, 1, 31)
+    # ``canbao data purge`` removes what the survey no longer needs this many days after
+    # survey_end (storage/retention.py).
+    retention_days: int = Field(default=90, ge=0)
 
     # Reminders
     reminder_after_hours: float = 24.0

@@ -42,9 +42,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from storage.types import UTCDateTime, utcnow
+from storage.crypto import blind_index
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 # Stable constraint names, so migrations can refer to them on every engine.
 NAMING_CONVENTION = {
@@ -213,14 +214,28 @@ class Person(TimestampMixin, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    residence_address: Mapped[str | None] = mapped_column(Text)
-    hukou_address: Mapped[str | None] = mapped_column(Text)
-    insured_members: Mapped[list[Any]] = mapped_column(default=list)
-    insured_members_raw: Mapped[str | None] = mapped_column(Text)
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Sealed with SM4 (storage.crypto); every lookup goes through the blind indexes below,
+    # kept by the validator at the end of the class (the roster import writes them itself).
+    name: Mapped[str] = mapped_column(EncryptedText("persons.name"))
+    id_number: Mapped[str] = mapped_column(
+        EncryptedText("persons.id_number", index=("id_number", "id_number_index"))
+    )
+    mobile: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.mobile", index=("mobile", "mobile_index"))
+    )
+    id_number_index: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    mobile_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    residence_address: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.residence_address")
+    )
+    hukou_address: Mapped[str | None] = mapped_column(EncryptedText("persons.hukou_address"))
+    insured_members: Mapped[list[Any]] = mapped_column(
+        EncryptedJSON("persons.insured_members"), default=list
+    )
+    insured_members_raw: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.insured_members_raw")
+    )
+    extra: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("persons.extra"), default=dict)
     on_roster: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by_investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"))
     # The newest entry of the contact log (kept by storage.repositories.contacts, the only
@@ -230,6 +245,37 @@ class Person(TimestampMixin, Base):
 
     household: Mapped[Household] = relationship()
     community: Mapped[Community] = relationship()
+
+    @validates("id_number", "mobile")
+    def _index(self, key: str, value: str | None) -> str | None:
+        if key == "id_number":
+            self.id_number_index = id_number_index(value)  # type: ignore[assignment]
+        else:
+            self.mobile_index = mobile_index(value)
+        return value
+
+
+def id_number_index(value: str | None) -> str | None:
+    """The blind index of a 公民身份号码 as stored (normalised by ``flows.values``)."""
+    return blind_index("id_number", value)
+
+
+def mobile_index(value: str | None) -> str | None:
+    """The blind index of a mobile number as stored (11 digits, ``flows.values``)."""
+    return blind_index("mobile", value)
+
+
+class DataKey(Base):
+    """One row per encryption key that has sealed data here: a known text sealed under it and
+    the blind index of a known text, so a start with the wrong key file stops before it reads
+    or writes anything (:func:`storage.keys.verify_keys`). Holds no key."""
+
+    __tablename__ = "data_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    probe: Mapped[str] = mapped_column(Text)
+    index_probe: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ------------------------------------------------------------------------------------- accounts
@@ -389,7 +435,7 @@ class Record(TimestampMixin, Base):
     investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"), index=True)
     notify_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
     notify_chat_id: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("records.state"), default=dict)
     flags: Mapped[list[Any]] = mapped_column(default=list)
     duplicate_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -402,9 +448,10 @@ class Record(TimestampMixin, Base):
     insured_status: Mapped[str | None] = mapped_column(String(32))
     current_status: Mapped[str | None] = mapped_column(String(32))
     employer_name: Mapped[str | None] = mapped_column(String(200))
-    # The 公民身份号码 the answers give (a copy of the state's): another person's number in a
-    # record is found by it (storage.repositories.records.identity_flags).
-    answered_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    # The blind index of the 公民身份号码 the answers give (the number itself is in the sealed
+    # state): another person's number in a record is found by it
+    # (storage.repositories.records.identity_check).
+    answered_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
     # Telegram: the record version whose question was first shown in the chat message
     # ``asked_message_id``; a typed text answers it only when written after that message. Kept
     # with the record so that a restart does not lose it (not a change of the record: written
@@ -431,12 +478,28 @@ class Record(TimestampMixin, Base):
     )
 
     @property
+    def answered_id_number(self) -> str | None:
+        """The 公民身份号码 the answers give (kept only inside the sealed state)."""
+        state = self.state if isinstance(self.state, dict) else {}
+        return answered_id_number(state.get("answers"))
+
+    @property
     def editable(self) -> bool:
         """Whether the filler may still change answers (draft, or returned for a fix)."""
         return self.discarded_at is None and self.status in (
             RecordStatus.draft,
             RecordStatus.returned,
         )
+
+
+# The answer that names the person (the form's ``derive_from``).
+ID_ANSWER = "id_number"
+
+
+def answered_id_number(answers: object) -> str | None:
+    """The 公民身份号码 a record's answers give, when they give a whole one."""
+    value = answers.get(ID_ANSWER) if isinstance(answers, dict) else None
+    return value if isinstance(value, str) and len(value) == 18 else None
 
 
 class RecordRevision(Base):
@@ -450,7 +513,7 @@ class RecordRevision(Base):
     n: Mapped[int] = mapped_column(Integer)
     form_id: Mapped[str] = mapped_column(String(64))
     form_version: Mapped[int] = mapped_column(Integer)
-    answers: Mapped[dict[str, Any]] = mapped_column()
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("record_revisions.answers"))
     submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(64))
@@ -523,7 +586,7 @@ class Outbox(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     chat_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("outbox.payload"))
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -549,7 +612,7 @@ class InboxUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger)
     # storage.repositories.inbox.fingerprint of the payload.
     fingerprint: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("inbox.payload"))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

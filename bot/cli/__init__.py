@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 _COMMAND_MODULES = (
     "bot.cli.form",
     "bot.cli.db",
+    "bot.cli.keys",
+    "bot.cli.data",
     "bot.cli.roster",
     "bot.cli.contacts",
     "bot.cli.badge",
