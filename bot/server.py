@@ -29,6 +29,7 @@ OPTIONAL_SETUPS: list[str] = [
     "bot.console:setup",
     "bot.api:setup",
     "bot.webchat:setup",
+    "bot.investigator_web:setup",
 ]
 
 
