@@ -132,7 +132,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             return render(request, "message.html", {"message": text}, status)
         await limits.give_back(db, account, address)
         session_token = await iw.start_session(db, result.investigator, device, address=address)
-    response = web.HTTPSeeOther(f"{PREFIX}/")
+    response = web.Response(status=303, headers={"Location": f"{PREFIX}/"})
     _set_cookie(request, response, SESSION_COOKIE, session_token, samesite="Strict")
     if new_device:
         _set_cookie(request, response, DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE, samesite="Lax")
@@ -143,7 +143,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     """End this browser's sign-in."""
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         await iw.end_session(db, request.cookies.get(SESSION_COOKIE))
-    response = web.HTTPSeeOther(f"{PREFIX}/")
+    response = web.Response(status=303, headers={"Location": f"{PREFIX}/"})
     response.del_cookie(SESSION_COOKIE, path=PREFIX)
     return response
 
