@@ -75,7 +75,7 @@ class Phone:
     @property
     def question(self) -> str | None:
         prompt = self.screen.get("prompt")
-        return prompt["name"] if prompt else self.screen.get("stage") or self.screen.get("kind")
+        return prompt["state"] if prompt else self.screen.get("stage") or self.screen.get("kind")
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from storage.models import Investigator, InvestigatorLink, InvestigatorSession
@@ -93,6 +94,7 @@ async def test_a_stolen_session_cookie_needs_its_device(web_env: WebEnv) -> None
     assert (await thief.get("me")).get("signed_out") is True
 
 
+@pytest.mark.parametrize("web_env", ["sqlite", "postgresql"], indirect=True)
 async def test_each_investigator_sees_only_their_communities(web_env: WebEnv) -> None:
     gusu = await web_env.signed_in("gusu")
     gaoxin = await web_env.signed_in("gaoxin")
