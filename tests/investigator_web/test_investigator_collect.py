@@ -258,3 +258,29 @@ async def test_two_tabs_one_wins_the_other_sees_the_current_screen(web_env: WebE
     assert phone.question == "filler_role"
     record = await record_of(web_env.sessions, adult.person_id)
     assert record is not None and record.state["answers"]["collection_status"] == "collected"
+
+
+async def test_staff_see_the_channel_on_the_record_page(web_env: WebEnv) -> None:
+    import re
+
+    from storage.repositories.accounts import create_staff
+
+    phone = await web_env.signed_in("gusu")
+    adult = web_env.people["adult"]
+    await phone.act("collect", person=adult.person_id)
+    await walk(phone, SCRIPT)
+    record_id = phone.screen["record_id"]
+    async with web_env.sessions() as session, session.begin():
+        await create_staff(session, "city_rev", "correct horse battery", display_name="审核员")
+    staff = await web_env.phone()
+    page = await (await staff.client.get("/console/login")).text()
+    match = re.search(r'name="_csrf" value="([^"]+)"', page)
+    assert match
+    response = await staff.client.post(
+        "/console/login",
+        data={"_csrf": match.group(1), "username": "city_rev", "password": "correct horse battery"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    html = await (await staff.client.get(f"/console/records/{record_id}")).text()
+    assert '渠道：<span class="channel">网页</span>' in html and "调查员采集" in html
