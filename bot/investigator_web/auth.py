@@ -68,15 +68,17 @@ def device_of(request: web.Request) -> str | None:
 
 
 def _same_origin_form(request: web.Request) -> bool:
+    """Whether the sign-in form was posted from this server's page. Browsers that say where a
+    request comes from (``Sec-Fetch-Site``) decide; otherwise the ``Origin``, which the page's
+    ``Referrer-Policy: no-referrer`` may turn into ``null``, must be this server's or absent."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        return origin is None
-    return origin == f"{request.scheme}://{request.host}" or origin == request.config_dict[
-        SETTINGS
-    ].public_url.rstrip("/")
+    if origin is None:
+        return True
+    public = request.config_dict[SETTINGS].public_url.rstrip("/")
+    return origin in (f"{request.scheme}://{request.host}", public)
 
 
 async def link_page(request: web.Request) -> web.StreamResponse:

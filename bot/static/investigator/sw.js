@@ -13,9 +13,18 @@ function cacheable(url) {
 }
 
 self.addEventListener("install", function (event) {
+  // The shell and the versioned files it names (read from the shell itself).
   event.waitUntil(
     caches.open(CACHE).then(function (cache) {
-      return cache.addAll(["/i/"]);
+      return fetch("/i/").then(function (response) {
+        var copy = response.clone();
+        return response.text().then(function (html) {
+          var files = html.match(/\/i\/_static\/[^"'\s]+/g) || [];
+          return cache.put("/i/", copy).then(function () {
+            return cache.addAll(files.concat(["/i/manifest.webmanifest"]));
+          });
+        });
+      });
     }).then(function () {
       return self.skipWaiting();
     })
