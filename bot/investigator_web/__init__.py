@@ -38,7 +38,9 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400 or "/api/" not in request.path or response_started(request):
             raise
-        message = exc.text if exc.status == 400 and exc.text else _("没有这个操作，请刷新页面后重试。")
+        message = (
+            exc.text if exc.status == 400 and exc.text else _("没有这个操作，请刷新页面后重试。")
+        )
         response = json_response({"error": message}, status=exc.status)
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]

@@ -140,7 +140,9 @@ async def record(request: web.Request) -> web.StreamResponse:
         rec = await session.get(Record, record_id)
         if rec is None or not screens.owns(investigator, rec):
             raise _not_found()
-        screen = await screens.record(session, _form(request), investigator, rec, locale_of(request))
+        screen = await screens.record(
+            session, _form(request), investigator, rec, locale_of(request)
+        )
     return json_response({"screen": screen})
 
 
@@ -219,7 +221,9 @@ async def act(request: web.Request) -> web.StreamResponse:
             screen = await _current(
                 request, session, investigator, record_id=record_id, person_id=None
             )
-        return json_response({"aid": aid, "error": _(STALE), "stale": True, "screen": screen}, status=409)
+        return json_response(
+            {"aid": aid, "error": _(STALE), "stale": True, "screen": screen}, status=409
+        )
 
 
 def _id_field(data: dict[str, Any], key: str) -> int:
@@ -300,7 +304,12 @@ async def _collect(
     """Start or resume collecting ``target`` (the bot's own rule decides who may)."""
     form = _form(request)
     opened = await start_or_resume(
-        session, form, Filler(0, investigator), target, channel=CHANNEL, chat_id=chat_id(investigator)
+        session,
+        form,
+        Filler(0, investigator),
+        target,
+        channel=CHANNEL,
+        chat_id=chat_id(investigator),
     )
     rec = opened.record
     if opened.outcome == "duplicate":
@@ -323,7 +332,12 @@ async def _collect(
                 step={"action": "reopen", "fields": conv.reopened},
             )
     await iw.note_action(
-        session, investigator.id, aid, "collect", record_id=rec.id, person_id=target.id,
+        session,
+        investigator.id,
+        aid,
+        "collect",
+        record_id=rec.id,
+        person_id=target.id,
         result_version=rec.version,
     )
     screen = await screens.record(session, form, investigator, rec, locale_of(request))

@@ -85,17 +85,23 @@ async def link_page(request: web.Request) -> web.StreamResponse:
     """The page behind a sign-in link: one button that signs in (nothing is used up here)."""
     token = request.match_info["token"]
     if not iw.is_token_shaped(token):
-        return render(request, "message.html", {"message": _("登录链接无效。") + _(SIGN_IN_HINT)}, 404)
+        return render(
+            request, "message.html", {"message": _("登录链接无效。") + _(SIGN_IN_HINT)}, 404
+        )
     response = render(request, "signin.html", {"token": token})
     if device_of(request) is None:
-        _set_cookie(request, response, DEVICE_COOKIE, iw.new_token(), max_age=DEVICE_MAX_AGE, samesite="Lax")
+        _set_cookie(
+            request, response, DEVICE_COOKIE, iw.new_token(), max_age=DEVICE_MAX_AGE, samesite="Lax"
+        )
     return response
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     """Use a sign-in link (the form of :func:`link_page`)."""
     if not _same_origin_form(request):
-        return render(request, "message.html", {"message": _("请求来源无法确认，请重新打开登录链接。")}, 403)
+        return render(
+            request, "message.html", {"message": _("请求来源无法确认，请重新打开登录链接。")}, 403
+        )
     form = await request.post()
     token = form.get("token")
     token = token if isinstance(token, str) else ""
@@ -125,7 +131,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
                 iw.LinkOutcome.unknown: (_("登录链接无效。"), 403),
                 iw.LinkOutcome.expired: (_("登录链接已过期，请联系工作人员重新发送。"), 410),
                 iw.LinkOutcome.other_device: (
-                    _("这个登录链接已在另一台手机上使用过，不能再在这里使用。请联系工作人员重新发送。"),
+                    _(
+                        "这个登录链接已在另一台手机上使用过，不能再在这里使用。请联系工作人员重新发送。"
+                    ),
                     403,
                 ),
                 iw.LinkOutcome.revoked: (_("此调查员账号已停用。"), 403),
@@ -137,7 +145,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     response = web.Response(status=303, headers={"Location": f"{PREFIX}/"})
     _set_cookie(request, response, SESSION_COOKIE, session_token, samesite="Strict")
     if new_device:
-        _set_cookie(request, response, DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE, samesite="Lax")
+        _set_cookie(
+            request, response, DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE, samesite="Lax"
+        )
     return response
 
 
@@ -158,7 +168,10 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     settings = request.config_dict[SETTINGS]
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         investigator = await iw.resume_session(
-            db, request.cookies.get(SESSION_COOKIE), request.cookies.get(DEVICE_COOKIE), timeouts(settings)
+            db,
+            request.cookies.get(SESSION_COOKIE),
+            request.cookies.get(DEVICE_COOKIE),
+            timeouts(settings),
         )
     if investigator is None:
         return json_response(

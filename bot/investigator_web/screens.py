@@ -199,7 +199,8 @@ async def person(
         "done": member.done,
         # 采集 opens a new record or continues the investigator's own draft; another filler's
         # live record is refused when pressed (the store's duplicate guard says by whom).
-        "can_collect": member.status not in DONE or (mine and record is not None and record.editable),
+        "can_collect": member.status not in DONE
+        or (mine and record is not None and record.editable),
         "record": None
         if record is None
         else {"id": record.id, "mine": mine, "reference": reference(record.id)},

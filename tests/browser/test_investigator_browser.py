@@ -37,13 +37,17 @@ def label(field: str, code: str) -> str:
 
 
 @pytest.fixture
-async def investigator_site(tmp_path: Path) -> AsyncIterator[tuple[TestServer, Any, dict[str, Any], str]]:
+async def investigator_site(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[TestServer, Any, dict[str, Any], str]]:
     """The application on a loopback port, an investigator of 平江路社区 and a sign-in link."""
     async with temporary_database(directory=tmp_path, migrate=True) as engine:
         sessions = make_sessionmaker(engine)
         people = await load_people(sessions)
         async with sessions() as session, session.begin():
-            community = await session.scalar(select(Community).where(Community.name == "平江路社区"))
+            community = await session.scalar(
+                select(Community).where(Community.name == "平江路社区")
+            )
             assert community is not None
             investigator, _ = await acc.create_investigator(
                 session, "赵敏", [community], actor=Actor.system("测试")
@@ -147,18 +151,26 @@ async def test_collect_offline_reload_and_the_answers_land_once_in_order(
                 "姑苏区",
             )
             saved = (
-                await session.execute(
-                    select(AuditEvent.details)
-                    .where(AuditEvent.record_id == record.id, AuditEvent.action == "draft_saved")
-                    .order_by(AuditEvent.id)
+                (
+                    await session.execute(
+                        select(AuditEvent.details)
+                        .where(
+                            AuditEvent.record_id == record.id, AuditEvent.action == "draft_saved"
+                        )
+                        .order_by(AuditEvent.id)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             fields = [d.get("field") for d in saved]
             assert fields.count("residence.province") == 1
             assert fields.count("residence.city") == 1
             assert fields.count("residence.district") == 1
-            assert fields.index("residence.province") < fields.index("residence.city") < fields.index(
-                "residence.district"
+            assert (
+                fields.index("residence.province")
+                < fields.index("residence.city")
+                < fields.index("residence.district")
             )
 
         # The rest of the form, the review, the submission.

@@ -41,9 +41,7 @@ class Phone:
     async def sign_in(self, token: str) -> int:
         """Open the link and press 登录; the status of the answer (303 when signed in)."""
         await self.client.get(f"/i/login/{token}")
-        response = await self.client.post(
-            "/i/login", data={"token": token}, allow_redirects=False
-        )
+        response = await self.client.post("/i/login", data={"token": token}, allow_redirects=False)
         return response.status
 
     async def get(self, path: str) -> dict[str, Any]:

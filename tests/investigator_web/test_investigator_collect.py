@@ -4,22 +4,30 @@ collection, and every action applied once whatever the connection does."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import clock
+from bot.synthetic import make_id_number, region_for
+from bot.webchat import store
 from storage.models import (
     AuditEvent,
+    Community,
     Contact,
     InvestigatorAction,
     Record,
     RecordRevision,
     RecordStatus,
 )
+from storage.repositories import accounts as acc
+from storage.repositories.accounts import create_staff
+from storage.repositories.actors import Actor
+from storage.repositories.invites import find_invite
 from tests.investigator_web.conftest import Phone, WebEnv
-from tests.webchat.chatkit import ADULT_SCRIPT, TAIL_SCRIPT, record_of
+from tests.webchat.chatkit import ADULT_SCRIPT, TAIL_SCRIPT, record_of, years_ago
 
 SCRIPT: dict[str, Any] = {"collection_status": "collected", **ADULT_SCRIPT, **TAIL_SCRIPT}
 
@@ -82,18 +90,32 @@ async def test_person_page_masks_and_records_a_contact_once(web_env: WebEnv) -> 
     assert screen["mobile"].startswith("138") and adult.mobile not in str(screen)
     assert screen["can_collect"] is True
     aid = phone.next_aid()
-    await phone.act("contact", aid=aid, person=adult.person_id, outcome="no_answer", note="晚上再来")
+    await phone.act(
+        "contact", aid=aid, person=adult.person_id, outcome="no_answer", note="晚上再来"
+    )
     assert phone.status == 200 and phone.last["message"].endswith("无人接听")
     # The same action delivered again (the answer was lost on the staircase): nothing new.
-    await phone.act("contact", aid=aid, person=adult.person_id, outcome="no_answer", note="晚上再来")
+    await phone.act(
+        "contact", aid=aid, person=adult.person_id, outcome="no_answer", note="晚上再来"
+    )
     assert phone.last["replayed"] is True
     assert [c["note"] for c in phone.screen["contacts"]][:1] == ["晚上再来"]
     async with web_env.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(Contact).where(
-            Contact.person_id == adult.person_id, Contact.channel == "web")) == 1
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .where(Contact.person_id == adult.person_id, Contact.channel == "web")
+            )
+            == 1
+        )
     assert phone.screen["status"] == "已联系（无人接听）"
     listed = (await phone.get("households"))["screen"]["rows"][0]
-    assert listed["last_contact"] == {"on": clock.today().isoformat(), "name": "张丽", "outcome": "无人接听"}
+    assert listed["last_contact"] == {
+        "on": clock.today().isoformat(),
+        "name": "张丽",
+        "outcome": "无人接听",
+    }
     await phone.act("contact", person=adult.person_id, outcome="invited")
     assert phone.status == 422 and "联系结果应为" in phone.last["error"]
 
@@ -116,7 +138,9 @@ async def test_collect_one_person_in_investigator_mode(web_env: WebEnv) -> None:
     # 社区经办人 and 采集日期 come from the account and the Beijing date.
     assert revision.answers["community_worker"] == "赵敏"
     assert revision.answers["collection_date"] == clock.today().isoformat()
-    assert record.notify_channel == "web" and record.investigator_id == web_env.investigators["gusu"]
+    assert (
+        record.notify_channel == "web" and record.investigator_id == web_env.investigators["gusu"]
+    )
 
 
 async def test_not_collected_with_a_reason(web_env: WebEnv) -> None:
@@ -135,9 +159,6 @@ async def test_not_collected_with_a_reason(web_env: WebEnv) -> None:
 
 
 async def test_add_a_person_not_on_the_roster_and_finish_the_household(web_env: WebEnv) -> None:
-    from bot.synthetic import make_id_number, region_for
-    from tests.webchat.chatkit import years_ago
-
     phone = await web_env.signed_in("gusu")
     adult = web_env.people["adult"]
     household = (await phone.get(f"persons/{adult.person_id}"))["screen"]["household"]["id"]
@@ -148,7 +169,9 @@ async def test_add_a_person_not_on_the_roster_and_finish_the_household(web_env: 
     await phone.act("add_person", household=household, name="孙丽", id_number=number)
     assert phone.status == 200 and "名册外" in phone.last["message"]
     assert phone.screen["person"]["name"] == "孙丽"
-    await walk(phone, {**SCRIPT, "name": ("keep",), "id_number": ("keep",), "mobile": "13700001111"})
+    await walk(
+        phone, {**SCRIPT, "name": ("keep",), "id_number": ("keep",), "mobile": "13700001111"}
+    )
     assert phone.screen["completeness"]["complete"] is False  # 张丽 is still missing
     assert "张丽" in phone.screen["completeness"]["text"]
     await phone.act("collect", person=adult.person_id)
@@ -161,12 +184,7 @@ async def test_no_double_collection(web_env: WebEnv) -> None:
     gusu = await web_env.signed_in("gusu")
     adult = web_env.people["adult"]
     # The resident filed it themselves first (the web chat).
-    chat = web_env.chat if hasattr(web_env, "chat") else None
-    del chat
     async with web_env.sessions() as session, session.begin():
-        from storage.repositories.invites import find_invite
-        from bot.webchat import store
-
         invite = await find_invite(session, adult.code)
         assert invite is not None
         await store.open_record(session, invite, web_env.form)
@@ -177,13 +195,11 @@ async def test_no_double_collection(web_env: WebEnv) -> None:
     await gusu.act("collect", person=other.person_id)
     assert gusu.screen["kind"] == "record"
     async with web_env.sessions() as session, session.begin():
-        from storage.models import Community, Investigator
-        from storage.repositories import accounts as acc
-        from storage.repositories.actors import Actor
-
         community = await session.scalar(select(Community).where(Community.name == "平江路社区"))
         assert community is not None
-        second, _ = await acc.create_investigator(session, "孙二", [community], actor=Actor.system("测试"))
+        second, _ = await acc.create_investigator(
+            session, "孙二", [community], actor=Actor.system("测试")
+        )
         web_env.investigators["second"] = second.id
     phone = await web_env.signed_in("second")
     await phone.act("collect", person=other.person_id)
@@ -213,18 +229,27 @@ async def test_replays_and_queued_steps_apply_once_in_order(web_env: WebEnv) -> 
         assert phone.status == 200 and "replayed" not in phone.last
     assert phone.question == "residence.road"
     # The whole queue again (the phone never saw the answers): each is a replay.
-    for body, aid in zip(queued, (a, b, c), strict=True):
+    for aid in (a, b, c):
         await phone.act("answer", aid=aid, record=record_id, text="x", version=version)
         assert phone.last["replayed"] is True and phone.question == "residence.road"
     record = await record_of(web_env.sessions, adult.person_id)
     assert record is not None
     residence = record.state["answers"]["residence"]
     assert (residence["province"], residence["city"], residence["district"]) == (
-        "江苏省", "苏州市", "姑苏区")
+        "江苏省",
+        "苏州市",
+        "姑苏区",
+    )
     async with web_env.sessions() as session:
-        saved = await session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.record_id == record.id, AuditEvent.action == "draft_saved",
-            AuditEvent.details["field"].as_string().like("residence%")))
+        saved = await session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.record_id == record.id,
+                AuditEvent.action == "draft_saved",
+                AuditEvent.details["field"].as_string().like("residence%"),
+            )
+        )
         assert saved == 3
         assert await session.scalar(select(func.count()).select_from(InvestigatorAction)) >= 3
 
@@ -261,9 +286,6 @@ async def test_two_tabs_one_wins_the_other_sees_the_current_screen(web_env: WebE
 
 
 async def test_staff_see_the_channel_on_the_record_page(web_env: WebEnv) -> None:
-    import re
-
-    from storage.repositories.accounts import create_staff
 
     phone = await web_env.signed_in("gusu")
     adult = web_env.people["adult"]

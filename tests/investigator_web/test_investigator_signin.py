@@ -64,9 +64,7 @@ async def test_the_session_ends_on_timeout_revoke_and_sign_out(web_env: WebEnv) 
     phone = await web_env.signed_in("gusu")
     async with web_env.sessions() as session, session.begin():
         await session.execute(
-            update(InvestigatorSession).values(
-                last_seen_at=utcnow() - dt.timedelta(hours=3)
-            )
+            update(InvestigatorSession).values(last_seen_at=utcnow() - dt.timedelta(hours=3))
         )
     assert (await phone.get("me")).get("signed_out") is True
     phone = await web_env.signed_in("gusu")
