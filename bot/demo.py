@@ -220,7 +220,7 @@ async def _investigator(
 
 async def _signin_token(session: AsyncSession, settings: Settings) -> str | None:
     """The demo investigator's sign-in link for the phone's browser: kept like the binding
-    code, so a second run prints the same link while it is valid."""
+    code, so a second run prints the same link until it is used (or expires)."""
     investigator = await session.scalar(
         select(Investigator).where(
             Investigator.name == INVESTIGATOR_NAME, Investigator.revoked_at.is_(None)
@@ -236,7 +236,7 @@ async def _signin_token(session: AsyncSession, settings: Settings) -> str | None
                 InvestigatorLink.investigator_id == investigator.id,
             )
         )
-        if link is not None and link.expires_at > utcnow():
+        if link is not None and link.used_at is None and link.expires_at > utcnow():
             return saved
     token = await investigator_web.issue_link(session, investigator, actor=ACTOR)
     _save(settings, signin_token=token)

@@ -561,9 +561,8 @@ class InboxUpdate(Base):
 class InvestigatorLink(Base):
     """A one-time sign-in link of an investigator's browser (``/i/login/<token>``).
 
-    Only the SHA-256 of the token is kept. The first use binds the link to that browser's
-    device cookie (``device_hash``); until it expires, the link signs in again on that device
-    only (a session that timed out), never on another.
+    Only the SHA-256 of the token is kept. It signs in once (``used_at``), on the browser whose
+    device cookie's hash is ``device_hash``; the session it starts is bound to that device.
     """
 
     __tablename__ = "investigator_links"

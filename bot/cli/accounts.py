@@ -118,7 +118,7 @@ def _investigator_add(args: argparse.Namespace) -> int:
 def _print_signin_link(token: str) -> None:
     days = investigator_web.LINK_TTL.days
     print(
-        f"手机浏览器登录链接（只显示这一次，{days} 天内有效，首次打开后只能在那台手机上使用）："
+        f"手机浏览器登录链接（只显示这一次，{days} 天内有效，只能登录一次）："
         f"{links.investigator_link(token, cli_settings())}"
     )
 

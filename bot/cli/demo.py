@@ -134,7 +134,9 @@ def print_report(settings: Settings, report: Any) -> None:
     elif report.investigator_bound:
         print("调查员“演示调查员”已绑定 Telegram。")
     if report.signin_token:
-        print("调查员“演示调查员”的手机浏览器登录链接（一次性，首次打开后只在那台设备上有效）：")
+        print(
+            "调查员“演示调查员”的手机浏览器登录链接（只能登录一次，再次运行 demo 会给出新链接）："
+        )
         print(f"  {base}/i/login/{report.signin_token}")
     print()
     print("居民网页填报链接（打开后输入右侧的合成身份号码核对身份）：")

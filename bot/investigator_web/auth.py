@@ -4,8 +4,9 @@
 fetches the URL uses nothing up); pressing it posts the token. Tries are counted before the
 token is looked up, on the console's shared login limits (:mod:`storage.repositories.
 login_limits`), per client address (``CANBAO_TRUSTED_PROXIES`` decides what that is). A right
-link gives its try back, binds itself to the browser's device cookie on first use, and starts
-a server-side session whose token is the session cookie.
+link gives its try back, is used up, and starts a server-side session bound to the browser's
+device cookie; its token is the session cookie. A used link signs in nobody again (tapped
+once more on the phone it signed in, that phone simply goes on).
 """
 
 from __future__ import annotations
@@ -126,14 +127,23 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         return response
     async with request.config_dict[SESSIONMAKER]() as db, db.begin():
         result = await iw.use_link(db, token, device)
+        if result.outcome == iw.LinkOutcome.used and result.investigator is not None:
+            # Tapped again on the phone it signed in: that phone's live sign-in goes on.
+            live = await iw.resume_session(
+                db,
+                request.cookies.get(SESSION_COOKIE),
+                device,
+                timeouts(request.config_dict[SETTINGS]),
+            )
+            if live is not None and live.id == result.investigator.id:
+                await limits.give_back(db, account, address)
+                return web.Response(status=303, headers={"Location": f"{PREFIX}/"})
         if result.outcome != iw.LinkOutcome.signed_in or result.investigator is None:
             messages = {
                 iw.LinkOutcome.unknown: (_("登录链接无效。"), 403),
                 iw.LinkOutcome.expired: (_("登录链接已过期，请联系工作人员重新发送。"), 410),
-                iw.LinkOutcome.other_device: (
-                    _(
-                        "这个登录链接已在另一台手机上使用过，不能再在这里使用。请联系工作人员重新发送。"
-                    ),
+                iw.LinkOutcome.used: (
+                    _("这个登录链接已经使用过，不能再次登录。请联系工作人员重新发送。"),
                     403,
                 ),
                 iw.LinkOutcome.revoked: (_("此调查员账号已停用。"), 403),

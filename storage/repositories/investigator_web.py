@@ -1,8 +1,8 @@
 """Investigators in a browser: one-time sign-in links, server-side sessions, applied actions.
 
-A sign-in link carries a random token (only its SHA-256 is stored). Its first use binds it to
-the browser's device cookie (a random value, also kept as a hash); until it expires the link
-signs in again on that device only. A session is a console-like server-side sign-in
+A sign-in link carries a random token (only its SHA-256 is stored) and signs in once: its use
+records the browser's device cookie (a random value, also kept as a hash), and the session it
+starts is bound to that device. A session is a console-like server-side sign-in
 (:mod:`storage.repositories.staff_sessions`: the same idle and absolute timeouts, ended when
 the account is revoked). Every action the page sends carries an id of its own
 (:class:`~storage.models.InvestigatorAction`), recorded in the transaction that applies it, so a
@@ -88,7 +88,7 @@ class LinkOutcome(enum.StrEnum):
     signed_in = "signed_in"
     unknown = "unknown"  # no such link (or not token-shaped): counts as a failed try
     expired = "expired"
-    other_device = "other_device"  # used before, on another browser
+    used = "used"  # signed in once already (on the device it names)
     revoked = "revoked"
 
 
@@ -118,18 +118,17 @@ async def use_link(session: AsyncSession, token: str, device: str) -> LinkResult
     if now >= link.expires_at:
         return LinkResult(LinkOutcome.expired)
     device_hash = sha256_hex(device)
-    if link.device_hash is not None and link.device_hash != device_hash:
+    if link.used_at is not None:
         add_event(
             session,
             Actor.investigator(investigator),
             "investigator_link_refused",
             channel="web",
-            details={"link_id": link.id, "why": "other_device"},
+            details={"link_id": link.id, "same_device": link.device_hash == device_hash},
         )
-        return LinkResult(LinkOutcome.other_device)
-    if link.used_at is None:
-        link.used_at, link.device_hash = now, device_hash
-        await session.flush()
+        return LinkResult(LinkOutcome.used, investigator)
+    link.used_at, link.device_hash = now, device_hash
+    await session.flush()
     return LinkResult(LinkOutcome.signed_in, investigator)
 
 

@@ -28,16 +28,22 @@ async def test_link_signs_in_and_is_stored_only_as_a_hash(web_env: WebEnv) -> No
     assert phone.status == 200 and me["name"] == "赵敏" and me["communities"] == ["平江路社区"]
 
 
-async def test_a_used_link_works_on_its_device_only(web_env: WebEnv) -> None:
+async def test_a_link_signs_in_once(web_env: WebEnv) -> None:
     token = await web_env.link("gusu")
     first = await web_env.phone()
     assert await first.sign_in(token) == 303
-    # Another phone (no device cookie of the first) is refused: the link is used up.
+    # Another phone cannot use it any more.
     other = await web_env.phone()
     assert await other.sign_in(token) == 403
     assert (await other.get("me")).get("signed_out") is True
-    # The first phone may sign in again with it (its session timed out, say).
+    # Tapped again on the phone it signed in: that sign-in goes on, no new one starts.
     assert await first.sign_in(token) == 303
+    async with web_env.sessions() as session:
+        assert len((await session.scalars(select(InvestigatorSession))).all()) == 1
+    # Signed out, the link does not sign that phone in again either.
+    await first.client.post("/i/logout", allow_redirects=False)
+    assert await first.sign_in(token) == 403
+    assert (await first.get("me")).get("signed_out") is True
 
 
 async def test_an_expired_link_and_an_unknown_one_are_refused(web_env: WebEnv) -> None:
