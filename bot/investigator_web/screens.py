@@ -24,6 +24,7 @@ from flows import Conversation, Form, mask_id, mask_mobile
 from storage import people
 from storage.models import FilledBy, Investigator, Person, Record, RecordStatus
 from storage.person_status import DONE, RECORDABLE_OUTCOMES
+from storage.repositories import records as records_repo
 from storage.repositories.contacts import contacts_of_person
 
 PER_PAGE = 20
@@ -90,8 +91,19 @@ async def households(
             }
         )
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    returned = []
+    for rec in await records_repo.records_of_investigator(
+        session, investigator.id, [RecordStatus.returned]
+    ):
+        who = await session.get(Person, rec.person_id)
+        if who is not None and owns(investigator, rec):
+            returned.append(
+                {"person": who.id, "name": who.name, "comment": rec.return_comment or ""}
+            )
     return {
         "kind": "households",
+        # Returned by staff: to be collected again (the marked questions are asked first).
+        "returned": returned,
         "page": page,
         "pages": pages,
         "total": total,

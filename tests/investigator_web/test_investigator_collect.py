@@ -26,6 +26,7 @@ from storage.repositories import accounts as acc
 from storage.repositories.accounts import create_staff
 from storage.repositories.actors import Actor
 from storage.repositories.invites import find_invite
+from storage.repositories.records import return_record
 from tests.investigator_web.conftest import Phone, WebEnv
 from tests.webchat.chatkit import ADULT_SCRIPT, TAIL_SCRIPT, record_of, years_ago
 
@@ -306,3 +307,23 @@ async def test_staff_see_the_channel_on_the_record_page(web_env: WebEnv) -> None
     assert response.status == 303
     html = await (await staff.client.get(f"/console/records/{record_id}")).text()
     assert '渠道：<span class="channel">网页</span>' in html and "调查员采集" in html
+
+
+async def test_a_returned_record_is_listed_and_reopened_with_the_marked_questions(
+    web_env: WebEnv,
+) -> None:
+    phone = await web_env.signed_in("gusu")
+    adult = web_env.people["adult"]
+    await phone.act("collect", person=adult.person_id)
+    await walk(phone, SCRIPT)
+    async with web_env.sessions() as session, session.begin():
+        staff = await create_staff(session, "city_rev", "correct horse battery")
+        rec = await session.scalar(select(Record).where(Record.live_person_id == adult.person_id))
+        assert rec is not None
+        await return_record(session, rec, staff=staff, comment="手机号码有误", fields=["mobile"])
+    listed = (await phone.get("households"))["screen"]
+    assert listed["returned"] == [
+        {"person": adult.person_id, "name": "张丽", "comment": "手机号码有误"}
+    ]
+    await phone.act("collect", person=adult.person_id)
+    assert phone.question == "mobile" and phone.screen["returned"]["comment"] == "手机号码有误"

@@ -284,6 +284,18 @@
       open("#/?q=" + encodeURIComponent(input.value.trim()) + "&page=1");
     });
     screenEl.appendChild(form);
+    if (s.returned.length) {
+      screenEl.appendChild(el("h2", "", "已退回，需要修改（" + s.returned.length + "）"));
+      var back = el("ul", "list returned");
+      s.returned.forEach(function (r) {
+        var item = el("li");
+        item.appendChild(button(r.name + "：" + r.comment, function () {
+          enqueue("collect", { person: r.person }, "修改 " + r.name);
+        }, "row"));
+        back.appendChild(item);
+      });
+      screenEl.appendChild(back);
+    }
     var list = el("ul", "list");
     s.rows.forEach(function (row) {
       var item = el("li", row.complete ? "done" : "");
