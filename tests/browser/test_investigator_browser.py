@@ -116,6 +116,9 @@ async def test_collect_offline_reload_and_the_answers_land_once_in_order(
             await click(page, "保持不变")
         await question(page, "参保")
         await click(page, label("insured_status", "never"))
+        # The answer is acknowledged: nothing waits to be sent, the next question is shown.
+        await page.wait_for_selector(".bubble.pending", state="detached")
+        await page.wait_for_selector("#offline", state="hidden")
         await page.wait_for_selector("#answer")
         shown = await page.inner_text(".question .label")
 
@@ -224,6 +227,41 @@ async def test_collect_offline_reload_and_the_answers_land_once_in_order(
         assert sorted(statuses) == sorted(
             [(RecordStatus.submitted, "collected", 1), (RecordStatus.submitted, "not_collected", 1)]
         )
+    finally:
+        await context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+async def test_two_tabs_on_one_person_one_wins_the_other_sees_the_current_screen(
+    investigator_site: tuple[TestServer, Any, dict[str, Any], str], browser: Any
+) -> None:
+    server, sessions, people, token = investigator_site
+    base = str(server.make_url("/")).rstrip("/")
+    context, first, errors = await phone_page(browser)
+    try:
+        await first.goto(f"{base}/i/login/{token}")
+        await first.click("#sign-in")
+        await first.wait_for_selector("h1:has-text('我的入户名单')")
+        await click(first, "户号 000001")
+        await click(first, "张丽")
+        await click(first, "采集：张丽")
+        await question(first, "采集状态")
+        second = await context.new_page()
+        second.on("pageerror", lambda exc: errors.append(str(exc)))
+        await second.goto(first.url)
+        await question(second, "采集状态")
+
+        await click(first, "已采集")
+        await question(first, "填表人")
+        await click(second, "未采集")
+        await second.wait_for_selector("#flash:has-text('在别处更新过')")
+        await question(second, "填表人")
+        async with sessions() as session:
+            record = await session.scalar(
+                select(Record).where(Record.live_person_id == people["adult"].person_id)
+            )
+            assert record is not None
+            assert record.state["answers"]["collection_status"] == "collected"
     finally:
         await context.close()
     assert not errors, f"script errors on the page: {errors}"

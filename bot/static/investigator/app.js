@@ -18,6 +18,7 @@
   var current = null; // the screen drawn (never stored: it carries personal data)
   var sending = false;
   var online = navigator.onLine;
+  var typing = { record: null, text: "" }; // the text box's content, kept across redraws
 
   // ------------------------------------------------------------------ the queue (localStorage)
 
@@ -64,9 +65,22 @@
     flush();
   }
 
+  function isOnline() {
+    return online && navigator.onLine !== false;
+  }
+
+  /* fetch that gives up after ``ms``: a phone between floors may neither answer nor fail. */
+  function fetchWithin(url, options, ms) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, ms);
+    return fetch(url, Object.assign({ signal: controller.signal }, options)).finally(function () {
+      clearTimeout(timer);
+    });
+  }
+
   function banner() {
     var n = loadQueue().length;
-    if (!online) {
+    if (!isOnline()) {
       offlineEl.hidden = false;
       offlineEl.textContent = "离线 / " + n + " 条待发送";
     } else if (n) {
@@ -106,17 +120,17 @@
     try {
       for (;;) {
         var items = loadQueue();
-        if (!items.length || !online) break;
+        if (!items.length || !isOnline()) break;
         var item = items[0];
         var payload = Object.assign({ aid: item.aid, op: item.op }, item.body);
         var response;
         try {
-          response = await fetch(API + "act", {
+          response = await fetchWithin(API + "act", {
             method: "POST",
             credentials: "same-origin",
             headers: { "Content-Type": "application/json", "X-Canbao-Chat": "1" },
             body: JSON.stringify(payload),
-          });
+          }, 15000);
         } catch (e) {
           setOnline(false);
           break;
@@ -169,10 +183,10 @@
   async function get(path) {
     var response;
     try {
-      response = await fetch(API + path, {
+      response = await fetchWithin(API + path, {
         credentials: "same-origin",
         headers: { "X-Canbao-Chat": "1" },
-      });
+      }, 15000);
     } catch (e) {
       setOnline(false);
       return null;
@@ -465,6 +479,11 @@
       input.name = "text";
       input.maxLength = 2000;
       input.placeholder = "在这里输入";
+      // A redraw (an answer acknowledged meanwhile) keeps what is being typed.
+      if (typing.record === s.record_id) input.value = typing.text;
+      input.addEventListener("input", function () {
+        typing = { record: s.record_id, text: input.value };
+      });
       form.appendChild(input);
       form.appendChild(el("button", "", "发送"));
       form.addEventListener("submit", function (e) {
@@ -472,6 +491,7 @@
         var text = input.value;
         if (!text.trim()) return;
         input.value = "";
+        typing = { record: null, text: "" };
         step("answer", { text: text }, text);
       });
       screenEl.appendChild(form);
