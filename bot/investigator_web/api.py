@@ -90,6 +90,7 @@ async def me(request: web.Request) -> web.StreamResponse:
         investigator = await _investigator(request, session)
         return json_response(
             {
+                "id": investigator.id,
                 "name": investigator.name,
                 "communities": [c.name for c in investigator.communities],
                 "today": clock.today().isoformat(),

@@ -10,6 +10,7 @@
   "use strict";
 
   var QUEUE_KEY = "canbao.investigator.queue";
+  var WHO_KEY = "canbao.investigator.who";
   var API = "/i/api/";
   var screenEl = document.getElementById("screen");
   var offlineEl = document.getElementById("offline");
@@ -19,10 +20,16 @@
   var sending = false;
   var online = navigator.onLine;
   var typing = { record: null, text: "" }; // the text box's content, kept across redraws
+  // The investigator last signed in here (offline, the queue shown is theirs); ``confirmed``
+  // once /i/api/me said so in this page: only then is anything sent.
+  var who = localStorage.getItem(WHO_KEY) || "";
+  var confirmed = false;
 
   // ------------------------------------------------------------------ the queue (localStorage)
 
-  function loadQueue() {
+  /* Every queued item names the investigator who made it: a browser shared by two of them
+   * sends each one's actions only under their own sign-in. */
+  function allItems() {
     try {
       var items = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
       return Array.isArray(items) ? items : [];
@@ -31,8 +38,13 @@
     }
   }
 
+  function loadQueue() {
+    return allItems().filter(function (item) { return item.who === who; });
+  }
+
   function saveQueue(items) {
-    localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
+    var others = allItems().filter(function (item) { return item.who !== who; });
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(others.concat(items)));
     banner();
   }
 
@@ -50,7 +62,7 @@
   /* Queue one action and send what can be sent. ``label``: how the action reads in the chat. */
   function enqueue(op, body, label) {
     var items = loadQueue();
-    var item = { aid: newAid(), op: op, body: body, label: label || "" };
+    var item = { aid: newAid(), op: op, body: body, label: label || "", who: who };
     if (body.record !== undefined) {
       var before = items.filter(function (i) { return i.body.record === body.record; });
       if (before.length) {
@@ -95,7 +107,8 @@
   function setOnline(value) {
     online = value;
     banner();
-    if (online) flush();
+    if (online && !confirmed) start();
+    else if (online) flush();
   }
 
   /* Drop ``aid`` and every queued action chained after it; returns their labels. */
@@ -115,7 +128,7 @@
   }
 
   async function flush() {
-    if (sending) return;
+    if (sending || !confirmed) return;
     sending = true;
     try {
       for (;;) {
@@ -238,6 +251,7 @@
   }
 
   function signedOut(data) {
+    confirmed = false; // nothing is sent until someone signs in again
     clear();
     current = null;
     whoEl.textContent = "";
@@ -523,14 +537,26 @@
     navigator.serviceWorker.register("/i/sw.js", { scope: "/i/" }).catch(function () {});
   }
 
+  var starting = false;
+  function start() {
+    if (starting) return;
+    starting = true;
+    get("me").then(function (me) {
+      starting = false;
+      if (!me) {
+        if (!isOnline()) open();
+        return;
+      }
+      who = String(me.id);
+      localStorage.setItem(WHO_KEY, who);
+      confirmed = true;
+      whoEl.textContent = "调查员 " + me.name;
+      banner();
+      open();
+      flush();
+    });
+  }
+
   banner();
-  get("me").then(function (me) {
-    if (!me) {
-      if (!online) open();
-      return;
-    }
-    whoEl.textContent = "调查员 " + me.name;
-    open();
-    flush();
-  });
+  start();
 })();
