@@ -30,6 +30,7 @@ from storage.models import (
     Community,
     District,
     Investigator,
+    InvestigatorLink,
     Invite,
     Person,
     Record,
@@ -38,7 +39,7 @@ from storage.models import (
     Street,
 )
 from storage.people import reach
-from storage.repositories import accounts, invites
+from storage.repositories import accounts, investigator_web, invites
 from storage.repositories.actors import Actor
 from storage.repositories.roster import import_roster
 from storage.types import utcnow
@@ -84,6 +85,8 @@ class DemoReport:
     staff_password: str = ""
     binding_code: str | None = None
     investigator_bound: bool = False
+    # The demo investigator's browser sign-in link token (/i/login/<token>).
+    signin_token: str | None = None
     residents: list[DemoResident] = field(default_factory=list)
     # Who on the roster nobody has reached yet (未联系), and a community to list them.
     not_contacted: int = 0
@@ -256,6 +259,31 @@ async def _badge(session: AsyncSession, today: dt.date) -> str | None:
     return badge.number
 
 
+async def _signin_token(session: AsyncSession, settings: Settings) -> str | None:
+    """The demo investigator's sign-in link for the phone's browser: kept like the binding
+    code, so a second run prints the same link until it is used (or expires)."""
+    investigator = await session.scalar(
+        select(Investigator).where(
+            Investigator.name == INVESTIGATOR_NAME, Investigator.revoked_at.is_(None)
+        )
+    )
+    if investigator is None:
+        return None
+    saved = _saved(settings).get("signin_token")
+    if saved is not None:
+        link = await session.scalar(
+            select(InvestigatorLink).where(
+                InvestigatorLink.token_hash == accounts.sha256_hex(saved),
+                InvestigatorLink.investigator_id == investigator.id,
+            )
+        )
+        if link is not None and link.used_at is None and link.expires_at > utcnow():
+            return saved
+    token = await investigator_web.issue_link(session, investigator, actor=ACTOR)
+    _save(settings, signin_token=token)
+    return token
+
+
 def _age(id_number: str, today: dt.date) -> int:
     born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -333,6 +361,7 @@ async def load_demo(
             session, settings, communities[:3]
         )
         report.badge_number = await _badge(session, today)
+        report.signin_token = await _signin_token(session, settings)
         report.residents = await _residents(session, today)
         total, _districts = await reach(session, None)
         report.not_contacted, report.target = total.not_contacted, total.target

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -32,6 +33,7 @@ OPTIONAL_SETUPS: list[str] = [
     "bot.api:setup",
     "bot.webchat:setup",
     "bot.badges:setup",
+    "bot.investigator_web:setup",
 ]
 
 
@@ -83,7 +85,9 @@ class CheckedRequestHandler(SimpleRequestHandler):
         update = await parse_update(request, bot)
         if update is None:
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
-        result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, **self.data
+        )
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 

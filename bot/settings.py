@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Console sign-ins end after this long without a request, and after the absolute limit.
     console_idle_minutes: float = Field(default=30.0, gt=0)
     console_session_hours: float = Field(default=8.0, gt=0)
+    # Investigators' browser sign-ins (/i/): a working day on the doorsteps, idle up to 2 h.
+    investigator_idle_minutes: float = Field(default=120.0, gt=0)
+    investigator_session_hours: float = Field(default=12.0, gt=0)
 
     # The form (default: the one shipped with the package, see flows.loader)
     form_file: Path = DEFAULT_FORM

@@ -675,3 +675,62 @@ class CityNote(Base):
     answered_by: Mapped[str | None] = mapped_column(String(128))
 
     district: Mapped[District] = relationship()
+
+
+# ------------------------------------------------------------------ investigators in a browser
+
+
+class InvestigatorLink(Base):
+    """A one-time sign-in link of an investigator's browser (``/i/login/<token>``).
+
+    Only the SHA-256 of the token is kept. It signs in once (``used_at``), on the browser whose
+    device cookie's hash is ``device_hash``; the session it starts is bound to that device.
+    """
+
+    __tablename__ = "investigator_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvestigatorSession(Base):
+    """An investigator's browser sign-in, checked on every request like a console sign-in
+    (:class:`StaffSession`): the cookie holds a random token, this row its SHA-256."""
+
+    __tablename__ = "investigator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    device_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvestigatorAction(Base):
+    """An action of the investigator's page, known by the id the page gave it: applied once,
+    whatever number of times a flaky connection delivers it (the web's inbox).
+
+    ``result_version`` is the record's version after an accepted step (None when the engine
+    refused it), so an action queued offline right after this one applies only on top of it.
+    """
+
+    __tablename__ = "investigator_actions"
+    __table_args__ = (UniqueConstraint("investigator_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"))
+    action_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    result_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -161,6 +161,11 @@ def print_report(settings: Settings, report: Any) -> None:
         print(
             f"  （打印：后台“工作牌”页，或 canbao badge print {report.badge_number} -o 工作牌.pdf）"
         )
+    if report.signin_token:
+        print(
+            "调查员“演示调查员”的手机浏览器登录链接（只能登录一次，再次运行 demo 会给出新链接）："
+        )
+        print(f"  {base}/i/login/{report.signin_token}")
     print()
     print("居民网页填报链接（打开后输入右侧的合成身份号码核对身份）：")
     for resident in report.residents:
