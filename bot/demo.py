@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot import clock
 from bot.roster.reader import RawTable
@@ -25,9 +26,11 @@ from bot.roster.validate import check_table
 from bot.settings import Settings
 from bot.synthetic import ROSTER_HEADERS, make_roster
 from storage.models import (
+    Badge,
     Community,
     District,
     Investigator,
+    InvestigatorLink,
     Invite,
     Person,
     Record,
@@ -36,7 +39,7 @@ from storage.models import (
     Street,
 )
 from storage.people import reach
-from storage.repositories import accounts, invites
+from storage.repositories import accounts, investigator_web, invites
 from storage.repositories.actors import Actor
 from storage.repositories.roster import import_roster
 from storage.types import utcnow
@@ -56,6 +59,8 @@ STAFF_USERNAME = "admin"
 INVESTIGATOR_NAME = "演示调查员"
 LOGIN_FILE = "demo-login.json"
 ACTOR = Actor.system("演示数据")
+# The community office phone printed on the demo badge (a made-up number).
+DEMO_OFFICE_PHONE = "0512-00000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +85,16 @@ class DemoReport:
     staff_password: str = ""
     binding_code: str | None = None
     investigator_bound: bool = False
+    # The demo investigator's browser sign-in link token (/i/login/<token>).
+    signin_token: str | None = None
     residents: list[DemoResident] = field(default_factory=list)
     # Who on the roster nobody has reached yet (未联系), and a community to list them.
     not_contacted: int = 0
     target: int = 0
     community_id: int | None = None
     community_path: str = ""
+    # The demo investigator's badge (工作牌) and its community.
+    badge_number: str | None = None
 
 
 def demo_settings(settings: Settings, today: dt.date | None = None) -> Settings:
@@ -215,6 +224,66 @@ async def _investigator(
     return code, False
 
 
+async def _badge(session: AsyncSession, today: dt.date) -> str | None:
+    """The demo investigator's badge: the one still valid, or a new one for 90 days."""
+    from storage.badges import BadgeState, issue_badge, state_of
+
+    investigator = await session.scalar(
+        select(Investigator)
+        .where(Investigator.name == INVESTIGATOR_NAME, Investigator.revoked_at.is_(None))
+        .options(selectinload(Investigator.communities))
+    )
+    if investigator is None or not investigator.communities:
+        return None
+    existing = (
+        await session.scalars(
+            select(Badge)
+            .where(Badge.investigator_id == investigator.id)
+            .options(selectinload(Badge.investigator))
+            .order_by(Badge.id.desc())
+        )
+    ).all()
+    for badge in existing:
+        if state_of(badge, today) == BadgeState.valid:
+            return badge.number
+    badge = await issue_badge(
+        session,
+        investigator,
+        investigator.communities[0],
+        office_phone=DEMO_OFFICE_PHONE,
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=90),
+        actor=ACTOR,
+        channel="demo",
+    )
+    return badge.number
+
+
+async def _signin_token(session: AsyncSession, settings: Settings) -> str | None:
+    """The demo investigator's sign-in link for the phone's browser: kept like the binding
+    code, so a second run prints the same link until it is used (or expires)."""
+    investigator = await session.scalar(
+        select(Investigator).where(
+            Investigator.name == INVESTIGATOR_NAME, Investigator.revoked_at.is_(None)
+        )
+    )
+    if investigator is None:
+        return None
+    saved = _saved(settings).get("signin_token")
+    if saved is not None:
+        link = await session.scalar(
+            select(InvestigatorLink).where(
+                InvestigatorLink.token_hash == accounts.sha256_hex(saved),
+                InvestigatorLink.investigator_id == investigator.id,
+            )
+        )
+        if link is not None and link.used_at is None and link.expires_at > utcnow():
+            return saved
+    token = await investigator_web.issue_link(session, investigator, actor=ACTOR)
+    _save(settings, signin_token=token)
+    return token
+
+
 def _age(id_number: str, today: dt.date) -> int:
     born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -291,6 +360,8 @@ async def load_demo(
         report.binding_code, report.investigator_bound = await _investigator(
             session, settings, communities[:3]
         )
+        report.badge_number = await _badge(session, today)
+        report.signin_token = await _signin_token(session, settings)
         report.residents = await _residents(session, today)
         total, _districts = await reach(session, None)
         report.not_contacted, report.target = total.not_contacted, total.target

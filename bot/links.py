@@ -1,4 +1,5 @@
-"""The links people are given: the web chat's ``/c/<code>`` and the bot's ``t.me`` deep link.
+"""The links people are given: the web chat's ``/c/<code>``, the bot's ``t.me`` deep link, and
+an investigator's sign-in link ``/i/login/<token>``.
 
 The bot's username comes from Telegram (``getMe``, see :mod:`bot.telegram.username`); a web
 page that shows links asks once per process and keeps the answer (a failed ask is retried after
@@ -12,7 +13,7 @@ import time
 from bot.settings import Settings
 from bot.telegram.username import bot_username, telegram_link
 
-__all__ = ["known_bot_username", "telegram_link", "web_link"]
+__all__ = ["investigator_link", "known_bot_username", "telegram_link", "web_link"]
 
 # How long a failed getMe is remembered before it is tried again (seconds).
 RETRY_AFTER = 300.0
@@ -22,6 +23,11 @@ _known: dict[str, tuple[str | None, float]] = {}
 def web_link(code: str, settings: Settings) -> str:
     """The web chat link for ``code``."""
     return f"{settings.public_url.rstrip('/')}/c/{code}"
+
+
+def investigator_link(token: str, settings: Settings) -> str:
+    """An investigator's one-time sign-in link for their phone's browser."""
+    return f"{settings.public_url.rstrip('/')}/i/login/{token}"
 
 
 async def known_bot_username(settings: Settings) -> str | None:

@@ -38,6 +38,9 @@ _INSTANT = re.compile(
 )
 
 
+AREA_ID_REQUIRED = "参数 id 必填（区、街道或社区的编号）。"
+
+
 class ParamError(web.HTTPBadRequest):
     """A path or query parameter is malformed (400); ``message`` says which and what is
     expected, in Chinese."""
@@ -154,6 +157,18 @@ class Query:
         """An optional id (see :func:`id_value`)."""
         raw = self.raw(name)
         return None if raw is None else id_value(raw, name)
+
+    def area(self, levels: Collection[str]) -> tuple[str, int | None]:
+        """An area as ``level`` (one of ``levels``, default ``city``) and ``id``: the id is
+        required below the city and ignored for it (the city has no id). OpenAPI cannot say
+        that one parameter is required by another's value; the API's description says it."""
+        level = self.choice("level", levels, "city") or "city"
+        area_id = self.id("id")  # a malformed id is refused at every level
+        if level == "city":
+            return level, None
+        if area_id is None:
+            raise ParamError("id", AREA_ID_REQUIRED)
+        return level, area_id
 
     def number(self, name: str, *, default: int, maximum: int) -> int:
         """A count such as a page or a limit: 1 … ``maximum``, ``default`` when absent."""

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +32,8 @@ OPTIONAL_SETUPS: list[str] = [
     "bot.console:setup",
     "bot.api:setup",
     "bot.webchat:setup",
+    "bot.badges:setup",
+    "bot.investigator_web:setup",
 ]
 
 
@@ -56,7 +61,7 @@ def create_app(
     if settings.webhook_url and bot is not None and dispatcher is not None:
         if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
             raise ValueError("webhook mode needs CANBAO_WEBHOOK_SECRET")
-        SimpleRequestHandler(
+        CheckedRequestHandler(
             dispatcher,
             bot,
             handle_in_background=False,
@@ -65,6 +70,38 @@ def create_app(
     for setup in _optional_setups():
         setup(app)
     return app
+
+
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, answering 400 to a body that is not a Telegram update.
+
+    aiogram parses the body inside the handler, so bytes that are not JSON, or JSON that is
+    not an ``Update``, end as a 500 — and a 5xx tells Telegram to deliver the same bytes
+    again and again. The body is checked here first; an update that parses and then fails
+    in a handler still answers 500, so Telegram redelivers what really failed.
+    """
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        update = await parse_update(request, bot)
+        if update is None:
+            return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, **self.data
+        )
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
+async def parse_update(request: web.Request, bot: Bot) -> Update | None:
+    """The request body as an ``Update``, or ``None`` when it is not one (never raises)."""
+    try:
+        raw = await request.read()
+        data = bot.session.json_loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            return None
+        return Update.model_validate(data, context={"bot": bot})
+    except (UnicodeDecodeError, ValueError, ValidationError, TypeError, RecursionError):
+        # ValueError covers json's and orjson's decode errors.
+        return None
 
 
 async def healthz(request: web.Request) -> web.Response:

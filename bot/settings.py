@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # worker restarted under the same name frees the per-user locks its earlier run left.
     worker_name: str | None = None
     data_dir: Path = Path("data")
+    # The data keys (SM4 for personal data, the blind-index key): a file outside the database,
+    # readable by its owner only, made by ``canbao keys init`` (storage/crypto.py). Without it
+    # nothing starts; the demo makes one next to its database.
+    data_key_file: Path | None = None
 
     # Telegram
     bot_token: SecretStr | None = None
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
     # Console sign-ins end after this long without a request, and after the absolute limit.
     console_idle_minutes: float = Field(default=30.0, gt=0)
     console_session_hours: float = Field(default=8.0, gt=0)
+    # Investigators' browser sign-ins (/i/): a working day on the doorsteps, idle up to 2 h.
+    investigator_idle_minutes: float = Field(default=120.0, gt=0)
+    investigator_session_hours: float = Field(default=12.0, gt=0)
 
     # The form (default: the one shipped with the package, see flows.loader)
     form_file: Path = DEFAULT_FORM
@@ -63,6 +70,9 @@ class Settings(BaseSettings):
     community_deadline: dt.date = dt.date(2014, 12, 10)
     district_deadline: dt.date = dt.date(2014, 12, 31)
     survey_end: dt.date = dt.date(2015, 1, 31)
+    # ``canbao data purge`` removes what the survey no longer needs this many days after
+    # survey_end (storage/retention.py).
+    retention_days: int = Field(default=90, ge=0)
 
     # Reminders
     reminder_after_hours: float = 24.0

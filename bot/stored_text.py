@@ -22,6 +22,7 @@ from bot.display import display_text, display_value, is_display_safe
 from storage.models import Base
 from storage.repositories import Actor
 from storage.repositories.audit import add_event
+from storage.types import EncryptedJSON, EncryptedText
 
 SKIPPED_TABLES = frozenset({"inbox", "outbox"})
 BATCH = 500
@@ -58,7 +59,9 @@ def text_tables() -> Iterator[tuple[Table, list[Column[Any]]]]:
     for table in Base.metadata.sorted_tables:
         if table.name in SKIPPED_TABLES or not table.primary_key.columns:
             continue
-        columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
+        # Sealed columns are checked as what they hold once opened.
+        kinds = String | Text | JSON | EncryptedText | EncryptedJSON
+        columns = [c for c in table.columns if isinstance(c.type, kinds)]
         if columns:
             yield table, columns
 

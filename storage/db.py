@@ -218,19 +218,52 @@ async def ensure_schema(engine: AsyncEngine | str, revision: str = "head") -> No
     """Bring the database up to ``revision`` (default: the newest); a no-op when it is current.
 
     Safe to call from several processes at once: on PostgreSQL an advisory lock serialises them;
-    on SQLite the migration's write lock does.
+    on SQLite the migration's write lock does. The data keys are checked first
+    (:func:`storage.keys.check_keys`): a missing or wrong key file stops it before anything
+    is changed.
     """
+    from storage.keys import check_keys
+
     owned = isinstance(engine, str)
     eng = make_engine(engine) if isinstance(engine, str) else engine
     try:
-        async with eng.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                lock = text("SELECT pg_advisory_xact_lock(:k)")
-                await conn.execute(lock, {"k": _PG_UPGRADE_LOCK})
-            await conn.run_sync(_upgrade_on, revision)
+        # The wrong key file stops here, before the upgrade seals or reads anything.
+        await check_keys(eng, register=False)
+        await _upgrade(eng, revision)
+        await check_keys(eng)
     finally:
         if owned:
             await eng.dispose()
+
+
+async def _upgrade(eng: AsyncEngine, revision: str) -> None:
+    if eng.dialect.name == "sqlite":
+        await _upgrade_sqlite(eng, revision)
+        return
+    async with eng.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:k)")
+            await conn.execute(lock, {"k": _PG_UPGRADE_LOCK})
+        await conn.run_sync(_upgrade_on, revision)
+
+
+async def _upgrade_sqlite(engine: AsyncEngine, revision: str) -> None:
+    """SQLite changes a table by copying it (Alembic's batch mode), and dropping the old copy
+    of a table other rows point at fails while foreign keys are enforced; the pragma cannot
+    change inside a transaction. So: off around the upgrade's transaction, every reference
+    checked (``foreign_key_check``) before it commits, and on again."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await conn.commit()
+        try:
+            async with conn.begin():
+                await conn.run_sync(_upgrade_on, revision)
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"schema upgrade would break references: {broken[:5]}")
+        finally:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await conn.commit()
 
 
 def upgrade(url: str, revision: str = "head") -> None:

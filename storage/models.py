@@ -34,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -41,9 +42,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from storage.types import UTCDateTime, utcnow
+from storage.crypto import blind_index
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 # Stable constraint names, so migrations can refer to them on every engine.
 NAMING_CONVENTION = {
@@ -212,14 +214,28 @@ class Person(TimestampMixin, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    residence_address: Mapped[str | None] = mapped_column(Text)
-    hukou_address: Mapped[str | None] = mapped_column(Text)
-    insured_members: Mapped[list[Any]] = mapped_column(default=list)
-    insured_members_raw: Mapped[str | None] = mapped_column(Text)
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Sealed with SM4 (storage.crypto); every lookup goes through the blind indexes below,
+    # kept by the validator at the end of the class (the roster import writes them itself).
+    name: Mapped[str] = mapped_column(EncryptedText("persons.name"))
+    id_number: Mapped[str] = mapped_column(
+        EncryptedText("persons.id_number", index=("id_number", "id_number_index"))
+    )
+    mobile: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.mobile", index=("mobile", "mobile_index"))
+    )
+    id_number_index: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    mobile_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    residence_address: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.residence_address")
+    )
+    hukou_address: Mapped[str | None] = mapped_column(EncryptedText("persons.hukou_address"))
+    insured_members: Mapped[list[Any]] = mapped_column(
+        EncryptedJSON("persons.insured_members"), default=list
+    )
+    insured_members_raw: Mapped[str | None] = mapped_column(
+        EncryptedText("persons.insured_members_raw")
+    )
+    extra: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("persons.extra"), default=dict)
     on_roster: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by_investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"))
     # The newest entry of the contact log (kept by storage.repositories.contacts, the only
@@ -229,6 +245,37 @@ class Person(TimestampMixin, Base):
 
     household: Mapped[Household] = relationship()
     community: Mapped[Community] = relationship()
+
+    @validates("id_number", "mobile")
+    def _index(self, key: str, value: str | None) -> str | None:
+        if key == "id_number":
+            self.id_number_index = id_number_index(value)  # type: ignore[assignment]
+        else:
+            self.mobile_index = mobile_index(value)
+        return value
+
+
+def id_number_index(value: str | None) -> str | None:
+    """The blind index of a 公民身份号码 as stored (normalised by ``flows.values``)."""
+    return blind_index("id_number", value)
+
+
+def mobile_index(value: str | None) -> str | None:
+    """The blind index of a mobile number as stored (11 digits, ``flows.values``)."""
+    return blind_index("mobile", value)
+
+
+class DataKey(Base):
+    """One row per encryption key that has sealed data here: a known text sealed under it and
+    the blind index of a known text, so a start with the wrong key file stops before it reads
+    or writes anything (:func:`storage.keys.verify_keys`). Holds no key."""
+
+    __tablename__ = "data_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    probe: Mapped[str] = mapped_column(Text)
+    index_probe: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ------------------------------------------------------------------------------------- accounts
@@ -388,7 +435,7 @@ class Record(TimestampMixin, Base):
     investigator_id: Mapped[int | None] = mapped_column(ForeignKey("investigators.id"), index=True)
     notify_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
     notify_chat_id: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("records.state"), default=dict)
     flags: Mapped[list[Any]] = mapped_column(default=list)
     duplicate_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -401,9 +448,10 @@ class Record(TimestampMixin, Base):
     insured_status: Mapped[str | None] = mapped_column(String(32))
     current_status: Mapped[str | None] = mapped_column(String(32))
     employer_name: Mapped[str | None] = mapped_column(String(200))
-    # The 公民身份号码 the answers give (a copy of the state's): another person's number in a
-    # record is found by it (storage.repositories.records.identity_flags).
-    answered_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    # The blind index of the 公民身份号码 the answers give (the number itself is in the sealed
+    # state): another person's number in a record is found by it
+    # (storage.repositories.records.identity_check).
+    answered_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
     # Telegram: the record version whose question was first shown in the chat message
     # ``asked_message_id``; a typed text answers it only when written after that message. Kept
     # with the record so that a restart does not lose it (not a change of the record: written
@@ -430,12 +478,28 @@ class Record(TimestampMixin, Base):
     )
 
     @property
+    def answered_id_number(self) -> str | None:
+        """The 公民身份号码 the answers give (kept only inside the sealed state)."""
+        state = self.state if isinstance(self.state, dict) else {}
+        return answered_id_number(state.get("answers"))
+
+    @property
     def editable(self) -> bool:
         """Whether the filler may still change answers (draft, or returned for a fix)."""
         return self.discarded_at is None and self.status in (
             RecordStatus.draft,
             RecordStatus.returned,
         )
+
+
+# The answer that names the person (the form's ``derive_from``).
+ID_ANSWER = "id_number"
+
+
+def answered_id_number(answers: object) -> str | None:
+    """The 公民身份号码 a record's answers give, when they give a whole one."""
+    value = answers.get(ID_ANSWER) if isinstance(answers, dict) else None
+    return value if isinstance(value, str) and len(value) == 18 else None
 
 
 class RecordRevision(Base):
@@ -449,7 +513,7 @@ class RecordRevision(Base):
     n: Mapped[int] = mapped_column(Integer)
     form_id: Mapped[str] = mapped_column(String(64))
     form_version: Mapped[int] = mapped_column(Integer)
-    answers: Mapped[dict[str, Any]] = mapped_column()
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("record_revisions.answers"))
     submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(64))
@@ -522,7 +586,7 @@ class Outbox(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     chat_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("outbox.payload"))
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -548,8 +612,125 @@ class InboxUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger)
     # storage.repositories.inbox.fingerprint of the payload.
     fingerprint: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("inbox.payload"))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------------- badges
+
+
+class Badge(Base):
+    """An investigator's badge (工作牌, 五.2): residents check it at the door by its QR code.
+
+    ``number`` is random (80 bits), so a badge cannot be guessed from another; the page it
+    opens says from the store whether the badge is valid today (between ``valid_from`` and
+    ``valid_until``, not revoked, its investigator not revoked) and the community office's
+    phone, which is kept with the badge as printed on it.
+    """
+
+    __tablename__ = "badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    office_phone: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(128))
+    revoked_at: Mapped[dt.datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # The card's photo (optional): a small JPEG made from the uploaded picture, without its
+    # metadata (bot.printing.badge.badge_photo).
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    investigator: Mapped[Investigator] = relationship()
+    community: Mapped[Community] = relationship()
+
+
+class CityNote(Base):
+    """A district's note to the city centre (典型事例和重大事项报送, 五.7): a problem or a notable
+    practice, with an optional link to records in the console; the city marks it read and
+    answers it."""
+
+    __tablename__ = "city_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    author_label: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[dt.datetime | None]
+    read_by: Mapped[str | None] = mapped_column(String(128))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+    district: Mapped[District] = relationship()
+
+
+# ------------------------------------------------------------------ investigators in a browser
+
+
+class InvestigatorLink(Base):
+    """A one-time sign-in link of an investigator's browser (``/i/login/<token>``).
+
+    Only the SHA-256 of the token is kept. It signs in once (``used_at``), on the browser whose
+    device cookie's hash is ``device_hash``; the session it starts is bound to that device.
+    """
+
+    __tablename__ = "investigator_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvestigatorSession(Base):
+    """An investigator's browser sign-in, checked on every request like a console sign-in
+    (:class:`StaffSession`): the cookie holds a random token, this row its SHA-256."""
+
+    __tablename__ = "investigator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"), index=True)
+    device_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvestigatorAction(Base):
+    """An action of the investigator's page, known by the id the page gave it: applied once,
+    whatever number of times a flaky connection delivers it (the web's inbox).
+
+    ``result_version`` is the record's version after an accepted step (None when the engine
+    refused it), so an action queued offline right after this one applies only on top of it.
+    """
+
+    __tablename__ = "investigator_actions"
+    __table_args__ = (UniqueConstraint("investigator_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    investigator_id: Mapped[int] = mapped_column(ForeignKey("investigators.id"))
+    action_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    result_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

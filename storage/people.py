@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import summary
+from storage import counters
 from storage.models import (
     Community,
     ContactOutcome,
@@ -119,8 +119,8 @@ async def _counts_by(
     out: dict[int, dict[PersonStatus, int]] = {i: {} for i in ids}
     if not ids:
         return out
-    # From the per-community counters (storage.summary), not by counting the people.
-    for area, counts in (await summary.person_counts(session, scope, level, ids)).items():
+    # From the per-community counters (storage.counters), not by counting the people.
+    for area, counts in (await counters.person_counts(session, scope, level, ids)).items():
         out[area] = {PersonStatus(status): n for status, n in counts.items()}
     return out
 
@@ -438,10 +438,14 @@ class HouseholdLine:
 
 
 async def household_lines(
-    session: AsyncSession, community_ids: Sequence[int]
+    session: AsyncSession,
+    community_ids: Sequence[int],
+    *,
+    household_ids: Sequence[int] | None = None,
 ) -> list[HouseholdLine]:
-    """The communities' households (by community, 户号) with their status counts."""
-    if not community_ids:
+    """The communities' households (by community, 户号) with their status counts; only
+    ``household_ids`` of them when given."""
+    if not community_ids or household_ids == []:
         return []
     status = person_status_sql()
     stmt = _with_live_record(
@@ -450,6 +454,8 @@ async def household_lines(
         .join(Household, Household.id == Person.household_id)
         .join(Community, Community.id == Household.community_id)
     ).where(Household.community_id.in_(list(community_ids)))
+    if household_ids is not None:
+        stmt = stmt.where(Household.id.in_(list(household_ids)))
     stmt = stmt.group_by(Household.id, Household.number, Community.id, Community.name, status)
     stmt = stmt.order_by(Community.id, Household.number)
     lines: dict[int, HouseholdLine] = {}
@@ -457,6 +463,60 @@ async def household_lines(
         line = lines.setdefault(hid, HouseholdLine(hid, number, community))
         line.counts[PersonStatus(code)] = n
     return list(lines.values())
+
+
+async def household_page(
+    session: AsyncSession,
+    community_ids: Sequence[int],
+    *,
+    query: str = "",
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[HouseholdLine], int]:
+    """One page of the communities' households and how many match: all of them, or those
+    whose 户号 starts with ``query`` or with someone whose name does (a surname)."""
+    if not community_ids:
+        return [], 0
+    match = select(Household.id, Community.id.label("cid"), Household.number).join(
+        Community, Community.id == Household.community_id
+    )
+    match = match.where(Household.community_id.in_(list(community_ids)))
+    order = (Community.id, Household.number, Household.id)
+    text = query.strip()
+    if not text:
+        total = int(await session.scalar(select(func.count()).select_from(match.subquery())) or 0)
+        ids = list(
+            (
+                await session.scalars(
+                    match.with_only_columns(Household.id)
+                    .order_by(*order)
+                    .offset((max(page, 1) - 1) * per_page)
+                    .limit(per_page)
+                )
+            ).all()
+        )
+    else:
+        # Names are sealed at rest (no SQL comparison of them), so the search reads the
+        # communities' names and compares them here: a community's few thousand people.
+        named = {
+            household_id
+            for household_id, name in await session.execute(
+                select(Person.household_id, Person.name)
+                .join(Household, Household.id == Person.household_id)
+                .where(Household.community_id.in_(list(community_ids)))
+            )
+            if name and name.startswith(text)
+        }
+        found = [
+            household_id
+            for household_id, _, number in (await session.execute(match.order_by(*order))).all()
+            if number.startswith(text) or household_id in named
+        ]
+        total = len(found)
+        start = (max(page, 1) - 1) * per_page
+        ids = found[start : start + per_page]
+    lines = await household_lines(session, community_ids, household_ids=list(ids))
+    return lines, total
 
 
 def total_counts(lines: Sequence[HouseholdLine]) -> dict[PersonStatus, int]:

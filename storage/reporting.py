@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage import summary
+from storage import counters
 from storage.models import (
     AuditEvent,
     Community,
@@ -243,11 +243,11 @@ async def queue(
 
 
 async def _queue_total(session: AsyncSession, scope: int | None, f: RecordFilter) -> int:
-    """How many records match: from the counters (storage.summary) when only statuses, areas
+    """How many records match: from the counters (storage.counters) when only statuses, areas
     and the investigator narrow (counting ~100,000 submitted records took ~150 ms on SQLite);
     counted otherwise."""
     if f.filled_by is None and f.flag is None and f.date_from is None and f.date_to is None:
-        return await summary.record_total(
+        return await counters.record_total(
             session,
             scope,
             statuses=f.statuses,
@@ -492,18 +492,18 @@ async def progress(
 async def _progress_rows(
     session: AsyncSession, scope: int | None, level: str, ids: Sequence[int]
 ) -> dict[int, AreaProgress]:
-    # From the per-community counters (storage.summary), not by counting the rows.
+    # From the per-community counters (storage.counters), not by counting the rows.
     if not ids:
         return {}
     out: dict[int, AreaProgress] = {i: AreaProgress(level, i, "") for i in ids}
-    for area, counts in (await summary.person_counts(session, scope, level, ids)).items():
+    for area, counts in (await counters.person_counts(session, scope, level, ids)).items():
         out[area].target = sum(counts.values())
     for area, (households, visited) in (
-        await summary.household_counts(session, scope, level, ids)
+        await counters.household_counts(session, scope, level, ids)
     ).items():
         out[area].households = households
         out[area].households_visited = visited
-    for area, status, collection, reason, n in await summary.record_counts(
+    for area, status, collection, reason, n in await counters.record_counts(
         session, scope, level, ids
     ):
         _count(out[area], status, collection, reason, n)
@@ -529,7 +529,7 @@ async def investigator_progress(
     session: AsyncSession, scope: int | None, level: str = "city", area_id: int | None = None
 ) -> list[AreaProgress]:
     """Per investigator: their records by status within the area (``name`` is theirs)."""
-    rows = await summary.investigator_record_counts(session, scope, level, area_id)
+    rows = await counters.investigator_record_counts(session, scope, level, area_id)
     if not rows:
         return []
     names = dict(
@@ -558,10 +558,10 @@ async def daily_counts(
 ) -> dict[str, dict[dt.date, int]]:
     """Per day in ``zone``: how many records were (last) submitted and confirmed that day.
 
-    Added up from the counters per UTC hour (storage.summary): exact for a zone whose offset is
+    Added up from the counters per UTC hour (storage.counters): exact for a zone whose offset is
     whole hours, as Beijing's is."""
     out: dict[str, dict[dt.date, int]] = {"submitted": {}, "confirmed": {}}
-    for kind, hour, n in await summary.hour_counts(session, scope, level, area_id):
+    for kind, hour, n in await counters.hour_counts(session, scope, level, area_id):
         day = hour.astimezone(zone).date()
         out[kind][day] = out[kind].get(day, 0) + n
     return out

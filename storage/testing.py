@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import summary  # noqa: F401 (its tables and triggers belong to the schema)
+from storage import counters  # noqa: F401 (its tables and triggers belong to the schema)
 from storage.db import ensure_schema, make_engine
 from storage.models import Base
 
@@ -73,3 +73,21 @@ async def _build(engine: AsyncEngine, migrate: bool) -> None:
     else:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+
+
+def unsealed(value: object) -> object:
+    """Tests reading a database with raw SQL: a sealed value as its plain text (JSON as its
+    text), whatever column it came from; anything else as it is."""
+    from storage import crypto
+    from storage.keys import SEALED
+
+    if not isinstance(value, str) or not crypto.is_sealed(value):
+        return value
+    keys = crypto.keyring()
+    for table, columns in SEALED.items():
+        for column in columns:
+            try:
+                return keys.decrypt(value, f"{table}.{column}")
+            except crypto.DataKeyError:
+                continue
+    raise crypto.DataKeyError("a sealed value no column's context opens")

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from storage import crypto
+
 PG_URL = os.environ.get("CANBAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CANBAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -60,3 +62,23 @@ def utc_server() -> Iterator[None]:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def data_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[crypto.Keyring]:
+    """Every test runs with personal data encrypted, as deployments do: a key file of its own
+    (in ``CANBAO_DATA_KEY_FILE`` too, for the commands a test starts as a process)."""
+    path = tmp_path_factory.mktemp("keys") / "data.key"
+    keys = crypto.Keyring.generate()
+    crypto.write_key_file(path, keys)
+    before = os.environ.get(crypto.ENV_VAR)
+    os.environ[crypto.ENV_VAR] = str(path)
+    crypto.install(crypto.load_key_file(path))
+    try:
+        yield crypto.keyring()
+    finally:
+        crypto.install(None)
+        if before is None:
+            os.environ.pop(crypto.ENV_VAR, None)
+        else:
+            os.environ[crypto.ENV_VAR] = before

@@ -110,12 +110,7 @@ async def get_progress(request: web.Request) -> web.Response:
     """Progress of an area (``level`` city|district|street|community, ``id``) and its children."""
     token = current_token(request)
     q = _query(request)
-    level = q.choice("level", reporting.LEVELS, "city") or "city"
-    area_id = q.id("id")
-    if level != "city" and area_id is None:
-        raise ParamError("id", "参数 id 必填（区、街道或社区的编号）。")
-    if level == "city":
-        area_id = None  # the city has no id: one given is ignored
+    level, area_id = q.area(reporting.LEVELS)
     async with request.config_dict[SESSIONMAKER]() as db:
         if level != "city":
             district = await reporting.area_district(db, level, area_id)

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 _COMMAND_MODULES = (
     "bot.cli.form",
     "bot.cli.db",
+    "bot.cli.keys",
+    "bot.cli.data",
     "bot.cli.roster",
     "bot.cli.contacts",
+    "bot.cli.badge",
+    "bot.cli.report",
     "bot.cli.accounts",
     "bot.cli.security",
     "bot.cli.run",

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from storage import people
 from storage.models import Community, StaffRole
 from storage.repositories import accounts as acc
-from storage.repositories import areas
+from storage.repositories import areas, investigator_web
 from storage.repositories.actors import Actor
 from storage.repositories.audit import add_event
 from storage.repositories.errors import AccountError
@@ -90,7 +90,9 @@ async def _district_id(session: AsyncSession, name: str | None) -> int | None:
 
 
 def _investigator_add(args: argparse.Namespace) -> int:
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, str, list[str]]:
+    async def work(
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> tuple[int, str, list[str], str]:
         async with sessions() as session, session.begin():
             communities = await _communities(session, args.community)
             paths = [c.path for c in communities]
@@ -100,14 +102,41 @@ def _investigator_add(args: argparse.Namespace) -> int:
                 )
             except AccountError as exc:
                 raise CliError(str(exc)) from exc
-            return investigator.id, code, paths
+            web_token = await investigator_web.issue_link(session, investigator, actor=OPERATOR)
+            return investigator.id, code, paths, web_token
 
-    investigator_id, code, paths = with_sessions(database_url(args), work)
+    investigator_id, code, paths, web_token = with_sessions(database_url(args), work)
     print(f"调查员 {args.name}（编号 {investigator_id}）已创建，负责：{'；'.join(paths)}")
     print(f"一次性绑定码（只显示这一次，{acc.BINDING_CODE_TTL.days} 天内有效）：{code}")
     link = telegram_link(code, bot_username())
     if link:
         print(f"绑定链接（在调查员的手机上打开）：{link}")
+    _print_signin_link(web_token)
+    return 0
+
+
+def _print_signin_link(token: str) -> None:
+    days = investigator_web.LINK_TTL.days
+    print(
+        f"手机浏览器登录链接（只显示这一次，{days} 天内有效，只能登录一次）："
+        f"{links.investigator_link(token, cli_settings())}"
+    )
+
+
+def _investigator_link(args: argparse.Namespace) -> int:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, str]:
+        async with sessions() as session, session.begin():
+            investigator = await acc.get_investigator(session, args.id)
+            if investigator is None:
+                raise CliError(f"没有编号为 {args.id} 的调查员")
+            if not investigator.active:
+                raise CliError(f"调查员 {investigator.name}（编号 {args.id}）已停用")
+            token = await investigator_web.issue_link(session, investigator, actor=OPERATOR)
+            return investigator.name, token
+
+    name, token = with_sessions(database_url(args), work)
+    print(f"调查员 {name}（编号 {args.id}）的新登录链接：")
+    _print_signin_link(token)
     return 0
 
 
@@ -453,7 +482,10 @@ def register(subparsers: Any) -> None:
     rebind = isub.add_parser("rebind", help="重新生成绑定码（如更换手机）")
     rebind.add_argument("id", type=int, metavar="ID", help="调查员编号（见 list）")
     rebind.set_defaults(func=_investigator_rebind)
-    for p in (add, lst, revoke, rebind):
+    signin = isub.add_parser("link", help="生成手机浏览器登录链接（一次性，可发短信或显示二维码）")
+    signin.add_argument("id", type=int, metavar="ID", help="调查员编号（见 list）")
+    signin.set_defaults(func=_investigator_link)
+    for p in (add, lst, revoke, rebind, signin):
         add_database_option(p)
 
     staff = subparsers.add_parser("staff", help="工作人员（审核后台）账号")

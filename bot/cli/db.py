@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import CliError, cli_settings
+from bot.cli.keys import install_keys, key_file
 from bot.privacy import install_log_masking
+from storage.crypto import DataKeyError
 from storage.db import (
     current_revision,
     ensure_schema,
@@ -37,14 +39,18 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def with_sessions(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run ``work(sessions)`` on an up-to-date database, then close the engine."""
+    """Run ``work(sessions)`` on an up-to-date database, then close the engine. The data keys
+    are loaded first and checked against the database (a wrong key file changes nothing)."""
     install_log_masking()
+    install_keys(key_file())
 
     async def main() -> T:
         engine = make_engine(url)
         try:
             await ensure_schema(engine)
             return await work(make_sessionmaker(engine))
+        except DataKeyError as exc:
+            raise CliError(str(exc)) from None
         except OSError as exc:
             raise CliError(f"无法连接数据库：{exc}") from exc
         finally:
@@ -56,6 +62,7 @@ def with_sessions(url: str, work: Callable[[async_sessionmaker[AsyncSession]], A
 def _upgrade(args: argparse.Namespace) -> int:
     url = database_url(args)
     install_log_masking()
+    install_keys(key_file())
 
     async def main() -> tuple[str | None, str | None]:
         engine = make_engine(url)
@@ -63,6 +70,8 @@ def _upgrade(args: argparse.Namespace) -> int:
             before = await current_revision(engine)
             await ensure_schema(engine, args.revision)
             return before, await current_revision(engine)
+        except DataKeyError as exc:
+            raise CliError(str(exc)) from None
         except OSError as exc:
             raise CliError(f"无法连接数据库：{exc}") from exc
         finally:
@@ -104,14 +113,18 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_text(args: argparse.Namespace) -> bool:
     from bot.stored_text import check_stored_text
+    from storage.keys import seal_report
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
-        return await check_stored_text(sessions, repair=args.repair)
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Any], list[Any]]:
+        async with sessions() as session:
+            sealing = await (await session.connection()).run_sync(seal_report)
+        return await check_stored_text(sessions, repair=args.repair), sealing
 
-    found = with_sessions(database_url(args), work)
+    found, sealing = with_sessions(database_url(args), work)
+    plain = _report_sealing(sealing)
     if not found:
         print("未发现无法显示的文字。")
-        return True
+        return not plain
     what = "控制字符、孤立的代理项或双向控制符"
     if args.repair:
         print(f"已修复 {len(found)} 行含有{what}的数据（每行一条审计记录）：")
@@ -122,7 +135,7 @@ def _check_text(args: argparse.Namespace) -> bool:
     if len(found) > SHOWN:
         print(f"  …另有 {len(found) - SHOWN} 行")
     if args.repair:
-        return True
+        return not plain
     print(
         "导出、控制台和接口会把这些字符去掉后显示；用 canbao db check --repair 写回修复后的内容。"
     )
@@ -130,14 +143,14 @@ def _check_text(args: argparse.Namespace) -> bool:
 
 
 def _check_counters(args: argparse.Namespace) -> bool:
-    """The progress pages' counters (storage.summary) against a full recount."""
-    from storage import summary
+    """The progress pages' counters (storage.counters) against a full recount."""
+    from storage import counters
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         async with sessions() as session, session.begin():
-            problems = await summary.check(session)
+            problems = await counters.check(session)
             if problems and args.repair:
-                await summary.rebuild(session)
+                await counters.rebuild(session)
             return problems
 
     problems = with_sessions(database_url(args), work)
@@ -156,6 +169,25 @@ def _check_counters(args: argparse.Namespace) -> bool:
     return False
 
 
+def _report_sealing(found: list[Any]) -> bool:
+    """Print the personal values left in plain text and those under an old key; whether any
+    are in plain text."""
+    plain = [f for f in found if f.plain]
+    if not plain:
+        print("个人信息均已加密（SM4）。")
+    for item in plain:
+        print(f"  未加密：{item.table}.{item.column} 有 {item.plain} 个值是明文")
+    if plain:
+        print("  （canbao db upgrade 会把明文加密；升级后仍有明文说明有程序绕过了加密类型写入）")
+    old = [f for f in found if f.old_key]
+    for item in old:
+        print(
+            f"  旧密钥：{item.table}.{item.column} 有 {item.old_key} 个值"
+            "（canbao keys rotate --resume）"
+        )
+    return bool(plain)
+
+
 def register(subparsers: Any) -> None:
     """Add ``canbao db upgrade|current|check``."""
     parser = subparsers.add_parser("db", help="数据库：升级结构、查看版本、检查数据")
@@ -171,8 +203,8 @@ def register(subparsers: Any) -> None:
     current.set_defaults(func=_current)
     check = sub.add_parser(
         "check",
-        help="查找含有无法显示字符（控制字符、孤立代理项、双向控制符）的数据，核对进度统计；"
-        "--repair 修复",
+        help="查找未加密的个人信息、含有无法显示字符（控制字符、孤立代理项、双向控制符）的数据，"
+        "核对进度统计；--repair 修复后两者",
     )
     check.add_argument(
         "--repair",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
 
 from bot.cli import CliError, cli_settings
 from bot.settings import Settings
+from storage import crypto
 
 
 def register(subparsers: Any) -> None:
@@ -51,7 +53,23 @@ def _settings(args: argparse.Namespace) -> Settings:
         host = overrides.get("host", settings.host)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         overrides["public_url"] = f"http://{shown}:{overrides.get('port', settings.port)}"
+    if settings.data_key_file is None:
+        overrides["data_key_file"] = demo_key_file(settings)
     return demo_settings(settings.model_copy(update=overrides))
+
+
+def demo_key_file(settings: Settings) -> Path:
+    """The demo's data keys, next to its SQLite database (else in ``CANBAO_DATA_DIR``), made
+    on the first run: the demo runs encrypted like a deployment."""
+    url = make_url(settings.database_url)
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser().with_name("canbao-data.key")
+    else:
+        path = Path(settings.data_dir) / "canbao-data.key"
+    if not path.exists():
+        crypto.write_key_file(path, crypto.Keyring.generate())
+    return path
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -73,14 +91,19 @@ def demo(args: argparse.Namespace) -> int:
 
 
 async def _load(settings: Settings, people: int) -> Any:
+    from bot.cli.keys import install_keys
     from bot.demo import load_demo
+    from storage.crypto import DataKeyError
     from storage.db import ensure_schema, make_engine, make_sessionmaker
 
     database = make_url(settings.database_url).render_as_string(hide_password=True)
+    install_keys(settings.data_key_file)
     engine = make_engine(settings.database_url)
     try:
         try:
             await ensure_schema(engine)
+        except DataKeyError as exc:
+            raise CliError(f"数据库 {database}: {exc}") from None
         except Exception as exc:
             raise CliError(
                 f"数据库 {database}: 无法创建或升级: {type(exc).__name__}: {exc}"
@@ -133,6 +156,16 @@ def print_report(settings: Settings, report: Any) -> None:
         )
     elif report.investigator_bound:
         print("调查员“演示调查员”已绑定 Telegram。")
+    if getattr(report, "badge_number", None):
+        print(f"  工作牌 {report.badge_number}，居民扫码核验页：{base}/badge/{report.badge_number}")
+        print(
+            f"  （打印：后台“工作牌”页，或 canbao badge print {report.badge_number} -o 工作牌.pdf）"
+        )
+    if report.signin_token:
+        print(
+            "调查员“演示调查员”的手机浏览器登录链接（只能登录一次，再次运行 demo 会给出新链接）："
+        )
+        print(f"  {base}/i/login/{report.signin_token}")
     print()
     print("居民网页填报链接（打开后输入右侧的合成身份号码核对身份）：")
     for resident in report.residents:

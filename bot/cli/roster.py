@@ -58,7 +58,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``canbao roster import``."""
+    """Add ``canbao roster import`` and ``canbao roster print``."""
     parser = subparsers.add_parser("roster", help="入户调查花名册")
     sub = parser.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
     imp = sub.add_parser(
@@ -76,3 +76,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     add_database_option(imp)
     imp.set_defaults(func=_import)
+
+    from bot.cli.printing import add_roster_print
+
+    add_roster_print(sub)

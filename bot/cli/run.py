@@ -86,21 +86,30 @@ def configure_logging(level: str) -> None:
 
 async def serve(settings: Settings, *, migrate: bool = True) -> None:
     """Start everything, wait for SIGTERM/SIGINT, stop everything."""
+    from bot.cli.keys import install_keys
     from bot.telegram.service import Service
+    from storage.crypto import DataKeyError
     from storage.db import ensure_schema, make_engine, make_sessionmaker
+    from storage.keys import check_keys
 
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     engine = make_engine(settings.database_url)
     # Updates are handled through an engine of their own (see make_engine's for_updates).
     chat_engine = make_engine(settings.database_url, for_updates=True)
     try:
-        if migrate:
-            try:
+        # Nothing starts without the data keys, nor with another database's keys.
+        install_keys(settings.data_key_file)
+        try:
+            if migrate:
                 await ensure_schema(engine)
-            except Exception as exc:
-                raise CliError(
-                    f"数据库 {database}: 无法升级结构: {type(exc).__name__}: {exc}"
-                ) from None
+            else:
+                await check_keys(engine)
+        except DataKeyError as exc:
+            raise CliError(f"数据库 {database}: {exc}") from None
+        except Exception as exc:
+            raise CliError(
+                f"数据库 {database}: 无法升级结构: {type(exc).__name__}: {exc}"
+            ) from None
         service = Service(
             settings,
             sessionmaker=make_sessionmaker(engine),

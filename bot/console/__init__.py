@@ -22,12 +22,17 @@ from bot.console.auth import auth_middleware
 from bot.console.auth import router as auth_router
 from bot.console.errors import error_middleware
 from bot.console.sessions import CSRF_FIELD, cookie_storage, csrf_middleware
+from bot.console.views.badges import router as badges_router
+from bot.console.views.evaluation import router as evaluation_router
 from bot.console.views.exports import router as exports_router
 from bot.console.views.invites import router as invites_router
+from bot.console.views.notes import router as notes_router
 from bot.console.views.persons import router as persons_router
+from bot.console.views.printing import router as printing_router
 from bot.console.views.progress import router as progress_router
 from bot.console.views.queue import router as queue_router
 from bot.console.views.record import router as record_router
+from bot.console.views.summary import router as summary_router
 from bot.display import finalize
 from bot.privacy import mask_id, mask_phone
 from bot.reference import reference
@@ -88,6 +93,11 @@ def create_console(app: web.Application) -> web.Application:
         persons_router,
         exports_router,
         invites_router,
+        printing_router,
+        badges_router,
+        summary_router,
+        evaluation_router,
+        notes_router,
         language,
     )
     for router in routers:

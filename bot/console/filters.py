@@ -19,6 +19,8 @@ STATUS_LABELS = {
     RecordStatus.confirmed: N_("已确认"),
 }
 FILLED_BY_LABELS = {FilledBy.resident: N_("本人填报"), FilledBy.investigator: N_("调查员采集")}
+# The channel a record was filled through (its newest submission's, else its chat's).
+CHANNEL_LABELS = {"telegram": N_("Telegram"), "web": N_("网页")}
 FLAG_LABELS = {
     "none": N_("无标记"),
     "any": N_("有标记"),

@@ -46,6 +46,7 @@ def extract() -> Catalog:
             ("**.py", "python"),
             ("static/webchat/**.js", "javascript"),
             ("templates/webchat/**.html", "jinja2.ext:babel_extract"),
+            ("templates/investigator/**.html", "jinja2.ext:babel_extract"),
             ("templates/console/**.html", "bot.console.i18n:extract_template_text"),
         ],
         keywords=KEYWORDS,

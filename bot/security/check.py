@@ -83,6 +83,10 @@ def _file_findings(path: Path, label: str) -> list[Finding]:
     return []
 
 
+def _same_directory(a: Path, b: Path) -> bool:
+    return a.expanduser().parent.resolve() == b.expanduser().parent.resolve()
+
+
 def check_settings(settings: Settings) -> list[Finding]:
     """What the settings and the files on this machine give away (no database needed)."""
     found: list[Finding] = []
@@ -150,6 +154,17 @@ def check_settings(settings: Settings) -> list[Finding]:
             found += _file_findings(Path(f"{database}{suffix}"), "数据库文件")
     for name in KEY_FILES:
         found += _file_findings(Path(settings.data_dir) / name, "密钥文件")
+    # A data key file others can read stops every command before this check (storage.crypto).
+    key = settings.data_key_file
+    if key is not None and database is not None and _same_directory(key, database):
+        found.append(
+            Finding(
+                False,
+                f"数据密钥文件 {key} 与数据库在同一目录：一起备份、"
+                "一起被拷走，加密就没有意义（演示环境如此）",
+                "把密钥文件放到数据库目录之外，并与数据库备份分开保存",
+            )
+        )
     found += _file_findings(Path(".env"), "配置文件")
     return found
 

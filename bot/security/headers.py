@@ -38,7 +38,7 @@ BASE_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 # Static files (versioned URLs, no personal data) may be cached.
-STATIC_PREFIXES = ("/console/static/", "/c/_static/")
+STATIC_PREFIXES = ("/console/static/", "/c/_static/", "/i/_static/")
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -8,7 +8,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage import summary  # noqa: F401 (its tables are part of the metadata)
+from storage import counters  # noqa: F401 (its tables are part of the metadata)
 from storage.db import make_engine
 from storage.models import Base
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Community, Household, Investigator, Person
+from storage.models import Community, Household, Investigator, Person, id_number_index
 from storage.repositories.actors import Actor
 from storage.repositories.areas import get_or_create_household
 from storage.repositories.audit import add_event
@@ -26,7 +26,9 @@ async def get_person(session: AsyncSession, person_id: int) -> Person | None:
 async def find_person_by_id_number(session: AsyncSession, id_number: str) -> Person | None:
     """The person with that 公民身份号码 (normalised first), or None."""
     return await session.scalar(
-        select(Person).where(Person.id_number == normalise_id_number(id_number))
+        select(Person).where(
+            Person.id_number_index == id_number_index(normalise_id_number(id_number))
+        )
     )
 
 

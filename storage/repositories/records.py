@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage import models
 from storage.models import (
     Channel,
     FilledBy,
@@ -35,6 +36,8 @@ from storage.models import (
     RecordRevision,
     RecordStatus,
     Staff,
+    answered_id_number,
+    id_number_index,
 )
 from storage.repositories.actors import Actor
 from storage.repositories.audit import add_event
@@ -63,8 +66,7 @@ FLAG_NOT_ON_ROSTER = "not_on_roster"
 FLAG_ID_CHANGED = "id_changed"
 FLAG_ID_CONFLICT = "id_conflict"
 IDENTITY_FLAGS = (FLAG_ID_CHANGED, FLAG_ID_CONFLICT)
-# The answer that names the person (the form's ``derive_from``).
-ID_ANSWER = "id_number"
+ID_ANSWER = models.ID_ANSWER
 
 StartOutcome = Literal["started", "resumed", "duplicate"]
 
@@ -127,13 +129,14 @@ async def identity_check(
         return IdentityCheck()
     person = await session.get(Person, record.person_id)
     assert person is not None
+    index = id_number_index(number)
     other_person = await session.scalar(
-        select(Person.id).where(Person.id_number == number, Person.id != record.person_id)
+        select(Person.id).where(Person.id_number_index == index, Person.id != record.person_id)
     )
     other_record = await session.scalar(
         select(Record.id)
         .where(
-            Record.answered_id_number == number,
+            Record.answered_id_index == index,
             Record.id != record.id,
             Record.discarded_at.is_(None),
         )
@@ -145,8 +148,11 @@ async def identity_check(
 
 def _answered_id(state_or_answers: dict[str, Any], *, in_state: bool) -> str | None:
     answers = state_or_answers.get("answers") if in_state else state_or_answers
-    value = answers.get(ID_ANSWER) if isinstance(answers, dict) else None
-    return value if isinstance(value, str) and len(value) == 18 else None
+    return answered_id_number(answers)
+
+
+def _answered_index(state_or_answers: dict[str, Any], *, in_state: bool) -> str | None:
+    return id_number_index(_answered_id(state_or_answers, in_state=in_state))
 
 
 async def get_record(session: AsyncSession, record_id: int) -> Record:
@@ -235,7 +241,7 @@ async def get_or_start_draft(
         notify_channel=channel,
         notify_chat_id=chat,
         state=state,
-        answered_id_number=_answered_id(state, in_state=True),
+        answered_id_index=_answered_index(state, in_state=True),
         flags=[] if person.on_roster else [FLAG_NOT_ON_ROSTER],
         district_id=person.district_id,
         street_id=person.street_id,
@@ -290,7 +296,7 @@ async def save_state(
         raise ReadOnlyError(_read_only_message(record))
     _check_version(record, expected_version)
     record.state = state
-    record.answered_id_number = _answered_id(state, in_state=True)
+    record.answered_id_index = _answered_index(state, in_state=True)
     await _flush(session)
     if actor is not None:
         add_event(
@@ -334,7 +340,7 @@ def _read_only_message(record: Record) -> str:
 
 
 def _copy_answers(record: Record, answers: dict[str, Any]) -> None:
-    record.answered_id_number = _answered_id(answers, in_state=False)
+    record.answered_id_index = _answered_index(answers, in_state=False)
     for column, field in DENORMALISED_ANSWERS.items():
         value = answers.get(field)
         if isinstance(value, list):
@@ -397,7 +403,7 @@ async def submit(
     record.submitted_at = now
     record.return_fields = None
     _copy_answers(record, answers)
-    identity = await identity_check(session, record, record.answered_id_number)
+    identity = await identity_check(session, record, _answered_id(answers, in_state=False))
     _set_flags(record, [*flags, *identity.flags])
     await _flush(session)
     # A reminder queued moments before must not ask the person to finish what they just did.
@@ -575,7 +581,7 @@ async def correct(
     kept = (
         list(flags) if flags is not None else [f for f in record.flags if f not in IDENTITY_FLAGS]
     )
-    identity = await identity_check(session, record, record.answered_id_number)
+    identity = await identity_check(session, record, _answered_id(answers, in_state=False))
     _set_flags(record, [*kept, *identity.flags])
     await _flush(session)
     add_event(
@@ -678,7 +684,7 @@ async def migrate_drafts(
         if new_state.get("form_version") != to_version:
             raise ValueError("transform must set form_version to the new version")
         record.state = new_state
-        record.answered_id_number = _answered_id(new_state, in_state=True)
+        record.answered_id_index = _answered_index(new_state, in_state=True)
         record.form_version = to_version
         add_event(
             session,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     Column,
     ColumnElement,
     Integer,
@@ -42,11 +41,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.schema import CreateTable, DropTable
 
-from storage.models import Community, District, Household, Person, Street
+from storage import crypto
+from storage.crypto import Keyring
+from storage.models import Community, District, Household, Person, Street, mobile_index
 from storage.repositories.actors import Actor
 from storage.repositories.areas import DISTRICT_CODES
 from storage.repositories.audit import add_event
-from storage.types import UTCDateTime, utcnow
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``, called as each chunk is written."""
@@ -77,14 +78,18 @@ _STAGING = Table(
     Column("street", String),
     Column("community", String),
     Column("household", String),
-    Column("name", String),
-    Column("id_number", String),
-    Column("mobile", String),
-    Column("residence_address", Text),
-    Column("hukou_address", Text),
-    Column("insured_members", Text),  # JSON text, NULL for none
-    Column("insured_members_raw", Text),
-    Column("extra", Text),  # JSON text, NULL for none
+    # Personal values are staged already sealed for the ``persons`` column they go to (the
+    # temporary table is a file on disk too), and read back through the same types.
+    Column("name", EncryptedText("persons.name")),
+    Column("id_number", EncryptedText("persons.id_number")),
+    Column("id_number_index", String),
+    Column("mobile", EncryptedText("persons.mobile")),
+    Column("mobile_index", String),
+    Column("residence_address", EncryptedText("persons.residence_address")),
+    Column("hukou_address", EncryptedText("persons.hukou_address")),
+    Column("insured_members", EncryptedJSON("persons.insured_members")),  # NULL for none
+    Column("insured_members_raw", EncryptedText("persons.insured_members_raw")),
+    Column("extra", EncryptedJSON("persons.extra")),  # NULL for none
     prefixes=["TEMPORARY"],
 )
 # (区, 街道, 社区) names → ids: a few hundred rows, so staging joins areas by name once.
@@ -173,22 +178,32 @@ async def _areas(
     return paths
 
 
-def _staged(seq: int, row: RosterRow) -> tuple[Any, ...]:
-    """The staging table's values of one row, in the order of its columns."""
+def _staged(seq: int, row: RosterRow, keys: Keyring) -> tuple[Any, ...]:
+    """The staging table's values of one row, in the order of its columns (sealed as the
+    column types would seal them: the INSERT skips type processing)."""
+
+    def sealed(value: str | None, column: str) -> str | None:
+        return None if value is None else keys.encrypt(value, f"persons.{column}")
+
+    def sealed_json(value: Any, column: str) -> str | None:
+        return sealed(json.dumps(value), column) if value else None
+
     return (
         seq,
         row.district,
         row.street,
         row.community,
         row.household,
-        row.name,
-        row.id_number,
-        row.mobile,
-        row.residence_address,
-        row.hukou_address,
-        json.dumps(row.insured_members) if row.insured_members else None,
-        row.insured_members_raw,
-        json.dumps(row.extra) if row.extra else None,
+        sealed(row.name, "name"),
+        sealed(row.id_number, "id_number"),
+        keys.blind_index("id_number", row.id_number),
+        sealed(row.mobile, "mobile"),
+        keys.blind_index("mobile", row.mobile) if row.mobile else None,
+        sealed(row.residence_address, "residence_address"),
+        sealed(row.hukou_address, "hukou_address"),
+        sealed_json(row.insured_members, "insured_members"),
+        sealed(row.insured_members_raw, "insured_members_raw"),
+        sealed_json(row.extra, "extra"),
     )
 
 
@@ -208,8 +223,8 @@ class RosterStaging:
         self.session = session
         self._conn = connection
         self.rows = 0
-        # The staging INSERT compiled once for the connection's dialect: its columns are plain
-        # text and integers (no type processing), so rows go to the driver's executemany as
+        # The staging INSERT compiled once for the connection's dialect: rows are sealed by
+        # _staged (no type processing), so they go to the driver's executemany as
         # tuples, skipping the per-row parameter dictionaries (a third of the staging cost).
         compiled = insert(_STAGING).compile(dialect=connection.dialect)
         order = compiled.positiontup
@@ -230,10 +245,12 @@ class RosterStaging:
         """Stage ``rows`` (one executemany; file order is kept)."""
         if not rows:
             return
-        staged = [_staged(seq, row) for seq, row in enumerate(rows, start=self.rows + 1)]
+        keys = crypto.keyring()
+        staged = [_staged(seq, row, keys) for seq, row in enumerate(rows, start=self.rows + 1)]
         if self._insert is None:  # a driver with named parameters
-            await self._conn.execute(
-                insert(_STAGING), [dict(zip(_STAGED_COLUMNS, v, strict=True)) for v in staged]
+            await self._conn.exec_driver_sql(
+                str(insert(_STAGING).compile(dialect=self._conn.dialect)),
+                [dict(zip(_STAGED_COLUMNS, v, strict=True)) for v in staged],
             )
         else:
             if self._order != list(range(len(_STAGED_COLUMNS))):
@@ -314,7 +331,9 @@ class RosterStaging:
                 p.district_id,
                 s.name,
                 s.id_number,
+                s.id_number_index,
                 s.mobile,
+                s.mobile_index,
                 s.residence_address,
                 s.hukou_address,
                 self._json(s.insured_members),
@@ -325,11 +344,12 @@ class RosterStaging:
                 literal(now, UTCDateTime()),
             )
             .select_from(placed)
-            .where(~exists().where(_PERSONS.c.id_number == s.id_number))
+            .where(~exists().where(_PERSONS.c.id_number_index == s.id_number_index))
             .order_by(s.seq)
         )
         columns = ["household_id", "community_id", "street_id", "district_id", "name"]
-        columns += ["id_number", "mobile", "residence_address", "hukou_address"]
+        columns += ["id_number", "id_number_index", "mobile", "mobile_index"]
+        columns += ["residence_address", "hukou_address"]
         columns += ["insured_members", "insured_members_raw", "extra", "on_roster"]
         columns += ["created_at", "updated_at"]
         inserted = await conn.execute(insert(_PERSONS).from_select(columns, new))
@@ -352,11 +372,9 @@ class RosterStaging:
         return result
 
     def _json(self, column: Column[Any]) -> ColumnElement[Any]:
-        """Staged JSON text (NULL: empty) as a value for a JSON column of the store."""
-        text = func.coalesce(column, _JSON_EMPTY[column.name])
-        # PostgreSQL wants the text cast to json; SQLite keeps JSON as text (and its CAST
-        # would turn the text into a number).
-        return sql_cast(text, JSON) if self._conn.dialect.name == "postgresql" else text
+        """A staged sealed JSON value (NULL: empty, sealed here) for a column of the store."""
+        empty = crypto.seal(_JSON_EMPTY[column.name], f"persons.{column.name}")
+        return func.coalesce(sql_cast(column, Text), literal(empty, Text))
 
     async def _update_known(self, placed: Any, now: Any, progress: Progress | None) -> int:
         """Update the staged people already in the store, chunk by chunk in file order."""
@@ -374,7 +392,7 @@ class RosterStaging:
                 old.on_roster.label("old_on_roster"),
                 *(old[name].label(f"old_{name}") for name in _UPDATABLE),
             )
-            .select_from(placed.join(_PERSONS, old.id_number == s.id_number))
+            .select_from(placed.join(_PERSONS, old.id_number_index == s.id_number_index))
             .where(s.seq > bindparam("after"), _may_differ(s, old, h))
             .order_by(s.seq)
             .limit(CHUNK)
@@ -401,15 +419,18 @@ class RosterStaging:
 
 
 def _may_differ(s: Any, old: Any, h: Any) -> ColumnElement[bool]:
-    """A filter in SQL keeping every staged row that may change its person (and few others),
-    so an unchanged roster imported again reads nothing back. JSON is compared as text: the
-    same value written by another serializer is kept here, and :func:`_changes` finds it equal.
+    """A filter in SQL keeping every staged row that may change its person.
+
+    Personal values are sealed with a fresh nonce each, so SQL cannot tell an unchanged name
+    or address from a changed one: every staged row whose person has any such value is read
+    back and :func:`_changes` compares the plain values. What SQL can compare it does.
     """
-    differs = [old.name.is_distinct_from(s.name), old.household_id != h.id, ~old.on_roster]
-    for name in ("mobile", "residence_address", "hukou_address", "insured_members_raw"):
-        differs.append(and_(s[name].is_not(None), old[name].is_distinct_from(s[name])))
-    for name in _JSON_EMPTY:
-        differs.append(and_(s[name].is_not(None), sql_cast(old[name], Text) != s[name]))
+    differs = [old.household_id != h.id, ~old.on_roster]
+    differs.append(
+        and_(s.mobile_index.is_not(None), old.mobile_index.is_distinct_from(s.mobile_index))
+    )
+    sealed = ("name", "residence_address", "hukou_address", "insured_members_raw", *_JSON_EMPTY)
+    differs += [s[name].is_not(None) for name in sealed]
     return or_(*differs)
 
 
@@ -419,11 +440,11 @@ def _changes(row: Any, now: Any) -> dict[str, Any] | None:
     An empty cell never erases a value the store already has.
     """
     values = {name: row[name] for name in _UPDATABLE}
-    for name in _JSON_EMPTY:
-        values[name] = json.loads(values[name]) if values[name] is not None else None
     update_values = {
         k: v for k, v in values.items() if v not in (None, "", [], {}) and v != row[f"old_{k}"]
     }
+    if "mobile" in update_values:
+        update_values["mobile_index"] = mobile_index(update_values["mobile"])
     if row["old_household_id"] != row["new_household_id"]:
         update_values.update(
             household_id=row["new_household_id"],

@@ -64,10 +64,10 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[str, World, Any]]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    """A headless chromium."""
-    from playwright.async_api import async_playwright
+    """A headless chromium (skipped, with the reason, without the playwright package)."""
+    playwright_api = pytest.importorskip("playwright.async_api")
 
-    async with async_playwright() as p:
+    async with playwright_api.async_playwright() as p:
         instance = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             yield instance

@@ -4,12 +4,13 @@ depend on them (the 路 prefill, the mobilisation note, the collection date pass
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from flowkit import COLLECTION_DATE, SKIP, start, walk
 from test_branches import head
 
-from flows import Conversation, EngineError, load_default_form
+from flows import Conversation, EngineError, load_default_form, values
 from flows.address import parse_text
 from flows.values import (
     Invalid,
@@ -19,6 +20,7 @@ from flows.values import (
     one_line,
     parse_date,
 )
+from flows.values.mobile import _problem
 from tests.value_cases import ID
 
 
@@ -144,3 +146,19 @@ def test_the_engine_reads_no_clock() -> None:
         Conversation.start(form, mode="resident")
     conv = Conversation.start(form, context={"collection_date": COLLECTION_DATE})
     assert conv.collection_date == COLLECTION_DATE
+
+
+def test_mobile_validity_is_decided_by_the_first_five_digits() -> None:
+    # The fast path of values.mobile caches validity per 5-digit block: every block, with
+    # suffixes of its own, must agree with libphonenumber's full parse of the number.
+    rng = random.Random(20261204)
+    for prefix in range(10000, 20000):
+        for _ in range(2):
+            number = f"{prefix}{rng.randrange(1_000_000):06d}"
+            full = _problem(number)[1] is None
+            try:
+                values.mobile(number)
+                fast = True
+            except values.Invalid:
+                fast = False
+            assert fast == full, number

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage import crypto
 from storage.db import ensure_schema, make_engine, make_sessionmaker
 from storage.repositories.accounts import create_staff
 from storage.repositories.actors import Actor
@@ -82,8 +83,11 @@ def test_weak_points_are_named_and_serious_ones_fail(
         json.dumps({"username": "demo_admin", "password": "demo-printed-password-1"})
     )
     (data / "demo-login.json").chmod(0o600)
+    beside = tmp_path / "canbao-data.key"  # the suite's keys, next to the database
+    crypto.write_key_file(beside, crypto.keyring())
     env = {
         "CANBAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "CANBAO_DATA_KEY_FILE": str(beside),
         "CANBAO_DATA_DIR": str(data),
         "CANBAO_PUBLIC_URL": "http://canbao.example.org",
         "CANBAO_WEBHOOK_URL": "http://canbao.example.org/telegram/webhook",
@@ -100,6 +104,7 @@ def test_weak_points_are_named_and_serious_ones_fail(
         "X-Forwarded-For",
         "newcomer",
         "演示账号 demo_admin",
+        "与数据库在同一目录",
     ):
         assert expected in out, expected
     assert "owner_chosen" not in out

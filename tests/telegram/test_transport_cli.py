@@ -78,6 +78,8 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         "CANBAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'canbao.db'}",
         "CANBAO_DATA_DIR": str(tmp_path),
+        # The suite's data key (tests/conftest.py): the other CANBAO_ variables are dropped.
+        "CANBAO_DATA_KEY_FILE": os.environ["CANBAO_DATA_KEY_FILE"],
         **extra,
     }
 

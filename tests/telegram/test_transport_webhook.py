@@ -103,6 +103,44 @@ async def test_wrong_or_missing_secret_is_401_and_nothing_processed(
     assert user.last_message.text == "echo: 也被拒绝"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[1, 2]",
+        b'"update"',
+        b'{"update_id": "x"}',
+        b'{"update_id": 5, "message": {"chat": 1}}',
+        b"[" * 5000,
+    ],
+    ids=["empty", "broken", "bytes", "list", "string", "bad-id", "bad-message", "deep"],
+)
+async def test_malformed_body_with_right_secret_is_400_and_nothing_processed(
+    tg: FakeTelegram,
+    start_service: StartService,
+    sessions: async_sessionmaker[AsyncSession],
+    body: bytes,
+) -> None:
+    service = await start_service(router=echo.router, mode="webhook")
+    url = service.settings.webhook_url
+    assert url is not None
+    headers = {
+        "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+        "Content-Type": "application/json",
+    }
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as resp:
+        assert resp.status == 400
+    assert echo.control.calls == {}
+    assert await _inbox_count(sessions) == 0
+
+    # The endpoint still works for a real update afterwards.
+    user = tg.user(2006, "孙八")
+    await user.send("之后")
+    assert user.last_message.text == "echo: 之后"
+
+
 async def test_healthz(tg: FakeTelegram, start_service: StartService) -> None:
     service = await start_service(router=echo.router, mode="webhook")
     base = f"http://127.0.0.1:{service.settings.port}"

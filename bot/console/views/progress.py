@@ -18,7 +18,7 @@ from bot.console.auth import current_staff
 from bot.console.chart import Series, line_chart
 from bot.console.sessions import csrf_token
 from bot.deadlines import Deadline, deadline_for, deadlines
-from bot.params import ParamError, Query
+from bot.params import Query
 from bot.telegram.i18n import N_
 from storage import people, reporting
 from storage.person_status import STATUS_LABELS, STATUS_ORDER
@@ -41,12 +41,8 @@ async def resolve_area(
     """The (level, id, breadcrumb) asked for in the query (or ``params``, a posted form);
     400 when malformed, 404 when unknown or outside ``scope``."""
     query = Query(request.query if params is None else params)
-    level = query.choice("level", reporting.LEVELS, "city") or "city"
-    area_id: int | None = None
-    if level != "city":
-        area_id = query.id("id")
-        if area_id is None:
-            raise ParamError("id", "参数 id 必填（区、街道或社区的编号）。")
+    level, area_id = query.area(reporting.LEVELS)
+    if area_id is not None:
         district = await reporting.area_district(db, level, area_id)
         if district is None or (scope is not None and district != scope):
             raise web.HTTPNotFound()

@@ -13,7 +13,7 @@ from bot.appkeys import FORM, SESSIONMAKER
 from bot.console import present
 from bot.console.auth import current_staff
 from bot.console.correction import CorrectionError, correct_answer, correctable_fields
-from bot.console.filters import FILLED_BY_LABELS, STATUS_LABELS
+from bot.console.filters import CHANNEL_LABELS, FILLED_BY_LABELS, STATUS_LABELS
 from bot.console.flash import flash, pop_flashes
 from bot.console.sessions import csrf_token
 from bot.params import path_id
@@ -82,6 +82,7 @@ async def record_page(request: web.Request) -> web.Response:
     source = latest or record
     form = present.form_for(request.config_dict[FORM], source.form_id, source.form_version)
     answers = latest.answers if latest else dict(record.state.get("answers", {}))
+    channel = (latest.channel if latest else None) or record.notify_channel
     history = []
     for before, after in zip([None, *detail.revisions], detail.revisions, strict=False):
         diff = present.changes(form, before.answers, after.answers) if before else []
@@ -105,6 +106,7 @@ async def record_page(request: web.Request) -> web.Response:
         "returnable": present.returnable_fields(form, answers),
         "status_labels": STATUS_LABELS,
         "filled_by_labels": FILLED_BY_LABELS,
+        "channel": CHANNEL_LABELS.get(str(channel)) if channel else None,
         "enroll_options": ENROLL_OPTIONS,
         "today": clock.today().isoformat(),
         "invite": invite,

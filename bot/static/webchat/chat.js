@@ -18,6 +18,8 @@
   var panel = document.getElementById("panel");
   var panelBody = document.getElementById("panel-body");
   var progress = document.getElementById("progress");
+  var announcer = document.getElementById("announce");
+  var panelOpener = null; // what had the focus before the summary panel opened
 
   var view = null; // the last view the server sent
   var token = null; // preview only: the signed conversation state
@@ -25,6 +27,13 @@
   var shownState = null; // the question last drawn in the log, so it is not repeated
   var firstDraw = true;
   var lastAction = null;
+  var typed = null; // what was typed when the server refused it: given back, not retyped
+  var refusal = null; // the id of the bubble that says why, to describe the text box by
+  var focusTarget = null; // what takes the focus once the server's answer is drawn
+  var preferText = false; // the question is answered by typing: its text box takes the focus
+  var lastQuestion = null; // the newest question's bubble
+  var bubbles = 0;
+  var LONG_LIST = 12; // from this many answers on, a search box filters the buttons
 
   // ------------------------------------------------------------------ texts
 
@@ -68,13 +77,53 @@
     });
   }
 
+  // A new question is shown from its first line: when it and its answers do not fit on the
+  // screen together (a long list, a large font, a zoomed page), the page scrolls to the
+  // question, not past it to the end of the answers.
+  function scrollToQuestion(node) {
+    window.requestAnimationFrame(function () {
+      var head = document.querySelector(".head");
+      var headHeight = head && getComputedStyle(head).position === "sticky" ? head.offsetHeight : 0;
+      var box = node.getBoundingClientRect();
+      var bottom = document.body.scrollHeight - window.innerHeight;
+      var top = window.scrollY + box.top - headHeight - 8;
+      window.scrollTo(0, Math.max(0, Math.min(top, bottom)));
+    });
+  }
+
+  // The page's one live region: messages that are not the question (the question takes the
+  // focus, and a screen reader reads what has the focus).
+  function announce(text) {
+    if (!announcer || !text) return;
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
   function bubble(kind, text, extra) {
     var node = el("div", "bubble " + kind);
-    if (text) node.appendChild(el("div", "bubble-text", text));
+    bubbles += 1;
+    node.id = "b" + bubbles;
+    if (text) {
+      var body = el("div", "bubble-text", text);
+      body.id = node.id + "-text";
+      node.appendChild(body);
+    }
     if (extra) node.appendChild(extra);
     log.appendChild(node);
     scrollDown();
     return node;
+  }
+
+  // The bubble a person reads next: it gets the focus when the answer is drawn.
+  function focusable(node) {
+    node.setAttribute("tabindex", "-1");
+    focusTarget = node;
+    return node;
+  }
+
+  // Visually hidden text, for screen readers only.
+  function spoken(text) {
+    return el("span", "sr-only", text);
   }
 
   function maskId(text) {
@@ -85,7 +134,10 @@
   function button(label, cls, onClick) {
     var b = el("button", cls || "choice", label);
     b.type = "button";
-    b.addEventListener("click", onClick);
+    b.addEventListener("click", function (event) {
+      if (b.disabled || b.getAttribute("aria-disabled") === "true") return;
+      onClick(event);
+    });
     return b;
   }
 
@@ -97,10 +149,11 @@
       var dd = el("dd", null, item.value);
       if (editable && item.editable) {
         var edit = button(t("修改"), "edit", function () {
-          closePanel();
+          closePanel(true);
           send("edit", { field: item.name }, t("修改：{label}", { label: item.label }));
         });
         edit.setAttribute("data-field", item.name);
+        edit.setAttribute("aria-label", t("修改：{label}", { label: item.label }));
         dd.appendChild(edit);
       }
       row.appendChild(dd);
@@ -143,20 +196,48 @@
   function handle(result) {
     var data = result.data || {};
     if (data.token) token = data.token;
+    focusTarget = null;
+    preferText = false;
+    refusal = null;
+    var said = [];
     // A refusal the new view itself states (a link just locked) is said once, by the view.
-    if (data.error && !(data.view && data.view.message === data.error)) bubble("bot error", data.error);
-    if (data.message) bubble("bot success", data.message);
-    if (data.warning) bubble("bot notice", "⚠ " + data.warning);
+    if (data.error && !(data.view && data.view.message === data.error)) {
+      refusal = bubble("bot error", data.error).id;
+      said.push(data.error);
+    } else {
+      typed = null;
+    }
+    if (data.message) said.push(bubble("bot success", data.message) && data.message);
+    if (data.warning) said.push(bubble("bot notice", "⚠ " + data.warning) && data.warning);
     if (data.view) render(data.view);
     else if (!view) setControls([]);
+    // A refusal the text box is described by is read with it; anything else is announced.
+    if (refusal && textBox.getAttribute("aria-describedby") === refusal && preferText) said.shift();
+    announce(said.join(" "));
+    typed = null;
+    takeFocus();
     answered += 1;
     app.setAttribute("data-responses", String(answered));
+  }
+
+  // Focus goes to the new question (its text box when it has one and the device has a
+  // keyboard), never back to the page's start.
+  function takeFocus() {
+    // On a touch screen the box is not focused: the on-screen keyboard would cover the question.
+    var target = preferText && !("ontouchstart" in window) ? textBox : focusTarget;
+    if (!target || panel.open) return;
+    try {
+      target.focus({ preventScroll: true });
+    } catch (e) {
+      target.focus();
+    }
   }
 
   function send(action, body, echo) {
     if (busy) return;
     busy = true;
     lastAction = action;
+    typed = body && typeof body.text === "string" ? body.text : body && typeof body.id_number === "string" ? body.id_number : null;
     setBusy(true);
     if (echo) bubble("me", echo);
     var payload = body || {};
@@ -172,40 +253,114 @@
     });
   }
 
+  // While the server answers, the buttons keep their look (no fading below contrast): they
+  // are marked aria-disabled and ignore clicks, and the page says it is busy.
   function setBusy(on) {
     app.classList.toggle("busy", on);
+    app.setAttribute("aria-busy", on ? "true" : "false");
     Array.prototype.forEach.call(document.querySelectorAll(".composer button"), function (b) {
-      if (on) b.setAttribute("data-busy", "1");
-      else b.removeAttribute("data-busy");
+      if (on) {
+        b.setAttribute("data-busy", "1");
+        b.setAttribute("aria-disabled", "true");
+      } else {
+        b.removeAttribute("data-busy");
+        b.removeAttribute("aria-disabled");
+      }
     });
   }
 
   // ------------------------------------------------------------------ the composer
 
-  // Buttons, and a text box when textOptions is given ({placeholder, inputmode, submit}).
-  // Whatever is typed goes to the server, an empty answer too: the server says what it expects.
-  function setControls(buttons, textOptions) {
+  // Buttons, and a text box when textOptions is given ({placeholder, inputmode, autocomplete,
+  // labelledBy, submit}). Whatever is typed goes to the server, an empty answer too: the
+  // server says what it expects. A refused answer stays in the box, marked invalid and
+  // described by the message that says why.
+  function setControls(buttons, textOptions, label) {
     choices.innerHTML = "";
+    choices.removeAttribute("aria-labelledby");
+    if (label) {
+      choices.setAttribute("role", "group");
+      choices.setAttribute("aria-labelledby", label);
+    } else {
+      choices.removeAttribute("role");
+    }
+    if (buttons.length >= LONG_LIST) choices.appendChild(searchBox(buttons));
     buttons.forEach(function (b) {
       choices.appendChild(b);
     });
+    choices.scrollTop = 0;
     if (textOptions) {
       textForm.hidden = false;
-      textBox.value = "";
+      textBox.value = typed !== null && refusal ? typed : "";
       textBox.placeholder = textOptions.placeholder || t("在这里输入");
       textBox.setAttribute("inputmode", textOptions.inputmode || "text");
+      textBox.setAttribute("autocomplete", textOptions.autocomplete || "off");
+      if (textOptions.labelledBy) textBox.setAttribute("aria-labelledby", textOptions.labelledBy);
+      else textBox.removeAttribute("aria-labelledby");
+      if (refusal) {
+        textBox.setAttribute("aria-invalid", "true");
+        textBox.setAttribute("aria-describedby", refusal);
+      } else {
+        textBox.removeAttribute("aria-invalid");
+        textBox.removeAttribute("aria-describedby");
+      }
       textForm.onsubmit = function (event) {
         event.preventDefault();
         textOptions.submit(textBox.value);
       };
-      if (!("ontouchstart" in window)) textBox.focus();
+      preferText = !buttons.length && focusTarget !== null && focusTarget.classList.contains("question");
     } else {
       textForm.hidden = true;
       textForm.onsubmit = null;
+      textBox.removeAttribute("aria-invalid");
+      textBox.removeAttribute("aria-describedby");
     }
   }
 
-  function questionControls(prompt) {
+  // A long list of answers (provinces, cities) gets a search box that hides the buttons not
+  // containing what is typed.
+  function searchBox(buttons) {
+    var wrap = el("div", "choice-search");
+    var input = el("input");
+    input.type = "search";
+    input.id = "choice-search";
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("aria-label", t("搜索选项"));
+    input.placeholder = t("输入几个字查找，如“苏州”");
+    var count = el("span", "sr-only");
+    count.id = "choice-search-count";
+    count.setAttribute("aria-live", "off");
+    input.setAttribute("aria-describedby", count.id);
+    input.addEventListener("input", function () {
+      var words = input.value.replace(/\s+/g, "");
+      var shown = 0;
+      buttons.forEach(function (b) {
+        var keep = !words || b.classList.contains("primary") || b.classList.contains("secondary") || b.textContent.indexOf(words) !== -1;
+        b.hidden = !keep;
+        if (keep) shown += 1;
+      });
+      count.textContent = t("找到 {n} 项", { n: shown });
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      var first = buttons.filter(function (b) { return !b.hidden; })[0];
+      if (first) first.focus();
+    });
+    wrap.appendChild(input);
+    wrap.appendChild(count);
+    return wrap;
+  }
+
+  // What the browser may offer to fill in, by the question (WCAG 1.3.5).
+  function autocompleteFor(prompt) {
+    if (prompt.kind === "mobile") return "tel-national";
+    if (prompt.name === "name" || prompt.name === "confirmer_name") return "name";
+    if (prompt.kind === "address_part" && prompt.part === "road") return "address-line1";
+    return "off";
+  }
+
+  function questionControls(prompt, questionLabel) {
     var buttons = [];
     var multi = prompt.kind === "select_multiple";
     if (prompt.kind === "note") {
@@ -215,10 +370,11 @@
     }
     prompt.choices.forEach(function (choice) {
       if (multi) {
-        var b = button((choice.selected ? "✓ " : "") + choice.label, "choice toggle" + (choice.selected ? " on" : ""), function () {
+        var b = button(choice.label, "choice toggle" + (choice.selected ? " on" : ""), function () {
           send("toggle", { code: choice.code });
         });
         b.setAttribute("aria-pressed", choice.selected ? "true" : "false");
+        b.setAttribute("data-code", choice.code);
         buttons.push(b);
       } else {
         buttons.push(button(choice.label, "choice", function () {
@@ -247,14 +403,16 @@
       var numeric = prompt.kind === "mobile";
       text = {
         placeholder: prompt.current !== null ? t("输入新的内容，或点上面的“确认”") : t("在这里输入"),
-        inputmode: numeric ? "numeric" : "text",
+        inputmode: numeric ? "tel" : "text",
+        autocomplete: autocompleteFor(prompt),
+        labelledBy: questionLabel,
         submit: function (value) {
           var shown = prompt.kind === "id_number" ? maskId(value) : value;
           send("answer", { text: value }, shown.trim() ? shown : null);
         },
       };
     }
-    setControls(buttons, text);
+    setControls(buttons, text, questionLabel);
   }
 
   // ------------------------------------------------------------------ the stages
@@ -264,13 +422,15 @@
       // Before the identity check: the surname and the community, nothing of the number.
       bubble("bot", t("您好！这里是苏州市全民参保登记。本次登记对象：{surname}某（{community}）。", v.person));
     }
-    bubble(
-      "bot question",
-      t("请输入登记对象的18位公民身份号码，核对身份后开始填写。"),
-      el("div", "hint", t("还可以尝试 {n} 次", { n: v.attempts_left }))
-    );
+    var extra = el("div", "bubble-extra");
+    extra.appendChild(el("div", "hint", t("还可以尝试 {n} 次", { n: v.attempts_left })));
+    extra.appendChild(largeTextSwitch());
+    var node = focusable(bubble("bot question", t("请输入登记对象的18位公民身份号码，核对身份后开始填写。"), extra));
+    lastQuestion = node;
     setControls([], {
       placeholder: t("18位公民身份号码"),
+      autocomplete: "off",
+      labelledBy: node.id + "-text",
       submit: function (value) {
         send("identity", { id_number: value }, value.trim() ? maskId(value) : null);
       },
@@ -280,7 +440,11 @@
   function drawQuestion(prompt) {
     // Toggling an option of a multi-select redraws its buttons, not the question.
     if (lastAction === "toggle" && shownState === prompt.state) {
-      questionControls(prompt);
+      var pressed = document.activeElement && document.activeElement.getAttribute("data-code");
+      questionControls(prompt, lastQuestion ? lastQuestion.id + "-text" : null);
+      // The toggled button keeps the focus, so its new state is what a screen reader says.
+      var again = pressed && choices.querySelector("[data-code='" + pressed + "']");
+      focusTarget = again || choices.querySelector("button");
       return;
     }
     var extra = el("div", "bubble-extra");
@@ -291,11 +455,22 @@
       extra.appendChild(el("div", "current", said));
     }
     if (prompt.kind === "select_multiple") extra.appendChild(el("div", "hint", t("可以多选，选好后点“完成”。")));
+    extra.appendChild(spoken(choicesSaid(prompt)));
     var label = prompt.optional ? t("{label}（可不填）", { label: prompt.label }) : prompt.label;
-    var node = bubble("bot question", label, extra);
+    var node = focusable(bubble("bot question", label, extra));
     node.setAttribute("data-state", prompt.state);
+    lastQuestion = node;
     shownState = prompt.state;
-    questionControls(prompt);
+    questionControls(prompt, node.id + "-text");
+    scrollToQuestion(node);
+  }
+
+  // The answers, said with the question (a long list by its length: it has a search box).
+  function choicesSaid(prompt) {
+    var labels = prompt.choices.map(function (c) { return c.label + (c.selected ? t("（已选）") : ""); });
+    if (!labels.length) return "";
+    if (labels.length >= LONG_LIST) return t("共 {n} 个选项，可在下方搜索。", { n: labels.length });
+    return t("选项：{choices}。", { choices: labels.join("、") });
   }
 
   function drawReview(v) {
@@ -307,7 +482,7 @@
     v.warnings.forEach(function (w) {
       extra.appendChild(el("div", "warning", "⚠ " + w.message));
     });
-    bubble("bot review", t("请核对您填写的信息。需要修改的，点该项的“修改”。"), extra);
+    focusable(bubble("bot review", t("请核对您填写的信息。需要修改的，点该项的“修改”。"), extra));
     var buttons = [];
     if (v.warnings.length) {
       buttons.push(button(t("答案无误，继续"), "choice primary", function () {
@@ -340,10 +515,10 @@
     extra.appendChild(summaryTable(v.summary, false));
     var buttons = [];
     if (v.returned) {
-      bubble("bot", t("表格已重新填好。如还需修改请点下方的“已填内容 / 修改”，否则请点“重新提交”。"), extra);
+      focusable(bubble("bot", t("表格已重新填好。如还需修改请点下方的“已填内容 / 修改”，否则请点“重新提交”。"), extra));
       buttons.push(button(t("重新提交"), "choice primary", function () { send("submit", {}, t("重新提交")); }));
     } else {
-      bubble("bot", t("全部填写完成。确认无误后请点“提交”；需要修改请点下方的“已填内容 / 修改”。"), extra);
+      focusable(bubble("bot", t("全部填写完成。确认无误后请点“提交”；需要修改请点下方的“已填内容 / 修改”。"), extra));
       buttons.push(button(t("提交"), "choice primary", function () { send("submit", {}, t("提交")); }));
     }
     setControls(buttons);
@@ -355,7 +530,7 @@
     var text = v.preview
       ? t("预览结束：以下是将会保存的内容（预览不会保存）。可以点上方的“重新开始”再试一次。")
       : t("登记编号 {reference}，当前状态：{status}。", { reference: v.reference, status: v.status_text });
-    bubble("bot done", text, extra);
+    focusable(bubble("bot done", text, extra));
     (v.policy_notes || []).forEach(function (note) {
       bubble("bot policy", note);
     });
@@ -386,6 +561,11 @@
   function render(v) {
     var before = view;
     view = v;
+    // What was drawn for an earlier step no longer applies: its 修改 buttons leave the Tab
+    // order and do nothing.
+    Array.prototype.forEach.call(log.querySelectorAll(".edit"), function (b) {
+      b.disabled = true;
+    });
     var stage = v.stage;
     app.setAttribute("data-stage", stage);
     app.setAttribute("data-state", v.prompt ? v.prompt.state : "");
@@ -407,7 +587,7 @@
     if (stage === "identity") {
       drawIdentity(v);
     } else if (stage === "locked" || stage === "duplicate") {
-      bubble("bot error", v.message);
+      focusable(bubble("bot error", v.message));
       setControls([]);
     } else if (stage === "question") {
       drawQuestion(v.prompt);
@@ -425,20 +605,101 @@
 
   // ------------------------------------------------------------------ the summary panel
 
+  // A modal dialog: the page behind it is inert, the focus starts inside, Escape closes it and
+  // the focus goes back to the button that opened it.
   function openPanel() {
-    if (!view || !view.summary) return;
+    if (!view || !view.summary || busy) return;
     panelBody.innerHTML = "";
     panelBody.appendChild(summaryTable(view.summary, true));
-    panel.hidden = false;
+    panelOpener = document.activeElement;
+    if (typeof panel.showModal === "function") panel.showModal();
+    else panel.setAttribute("open", "");
+    document.getElementById("panel-close").focus();
   }
 
-  function closePanel() {
-    panel.hidden = true;
+  // leaving: an edit was picked, the focus goes to the question it opens instead.
+  function closePanel(leaving) {
+    if (panel.open) {
+      if (typeof panel.close === "function") panel.close();
+      else panel.removeAttribute("open");
+    }
+    if (leaving !== true && panelOpener && panelOpener.focus) panelOpener.focus();
+    panelOpener = null;
   }
 
   backBtn.addEventListener("click", function () { send("back", {}, t("返回上一题")); });
   summaryBtn.addEventListener("click", openPanel);
   document.getElementById("panel-close").addEventListener("click", closePanel);
+  panel.addEventListener("cancel", function (event) {
+    event.preventDefault(); // Escape: closed here, so the focus goes back where it was
+    closePanel();
+  });
+
+  // ------------------------------------------------------------------ large text, reading aloud
+
+  // 大字模式: larger type and buttons, one answer a row; remembered by this browser only.
+  var LARGE_KEY = "canbao.largeText";
+
+  function largeTextOn() {
+    try {
+      return window.localStorage.getItem(LARGE_KEY) === "1";
+    } catch (e) {
+      return document.documentElement.classList.contains("large");
+    }
+  }
+
+  function setLargeText(on) {
+    document.documentElement.classList.toggle("large", on);
+    try {
+      if (on) window.localStorage.setItem(LARGE_KEY, "1");
+      else window.localStorage.removeItem(LARGE_KEY);
+    } catch (e) {
+      // storage refused (private mode): the switch still works on this page
+    }
+    Array.prototype.forEach.call(document.querySelectorAll(".large-switch"), function (b) {
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+
+  function largeTextSwitch() {
+    var b = button(t("大字模式"), "large-switch", function () {
+      setLargeText(!document.documentElement.classList.contains("large"));
+    });
+    b.setAttribute("aria-pressed", largeTextOn() ? "true" : "false");
+    return b;
+  }
+
+  // The question read aloud by the browser's own speech synthesis (nothing leaves the
+  // device), in a Chinese voice when the device has one.
+  function readAloud() {
+    var node = lastQuestion;
+    if (!node || !window.speechSynthesis) return;
+    var parts = [];
+    Array.prototype.forEach.call(node.querySelectorAll(".bubble-text, .hint, .current, .sr-only"), function (n) {
+      if (n.textContent) parts.push(n.textContent);
+    });
+    var speech = window.speechSynthesis;
+    speech.cancel();
+    var utterance = new window.SpeechSynthesisUtterance(parts.join("。"));
+    var lang = document.documentElement.lang || "zh-CN";
+    utterance.lang = lang;
+    var wanted = lang.slice(0, 2).toLowerCase();
+    var voice = (speech.getVoices() || []).filter(function (v) {
+      return v.lang.replace("_", "-").toLowerCase() === lang.toLowerCase();
+    })[0] || (speech.getVoices() || []).filter(function (v) {
+      return v.lang.slice(0, 2).toLowerCase() === wanted;
+    })[0];
+    if (voice) utterance.voice = voice;
+    utterance.rate = 0.9;
+    speech.speak(utterance);
+  }
+
+  if (window.speechSynthesis && window.SpeechSynthesisUtterance) {
+    var readBtn = button(t("朗读题目"), "tool", readAloud);
+    readBtn.id = "read-aloud";
+    document.querySelector(".tools").appendChild(readBtn);
+  }
+  setLargeText(largeTextOn());
 
   // ------------------------------------------------------------------ start
 

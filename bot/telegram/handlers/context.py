@@ -205,9 +205,18 @@ def prefill_of(person: Person) -> dict[str, Any]:
 
 
 async def open_record(
-    session: AsyncSession, form: Form, filler: Filler, person: Person
+    session: AsyncSession,
+    form: Form,
+    filler: Filler,
+    person: Person,
+    *,
+    channel: Channel = CHANNEL,
+    chat_id: str | None = None,
 ) -> records_repo.StartResult:
-    """Resume the person's live record or start a draft (the duplicate guard applies)."""
+    """Resume the person's live record or start a draft (the duplicate guard applies).
+
+    The investigators' browser app (``bot.investigator_web``) starts its records here too,
+    with its own ``channel`` and ``chat_id``: one rule for who may collect whom."""
     investigator = filler.investigator
     context: dict[str, Any] = {"collection_date": today()}
     if investigator is not None:
@@ -223,8 +232,8 @@ async def open_record(
         state=conv.state,
         actor=filler.actor,
         investigator=investigator,
-        channel=CHANNEL,
-        chat_id=filler.chat_id,
+        channel=channel,
+        chat_id=filler.chat_id if chat_id is None else chat_id,
     )
 
 

@@ -1,4 +1,4 @@
-"""The progress pages' counters (storage.summary) always equal a full recount, on both
+"""The progress pages' counters (storage.counters) always equal a full recount, on both
 engines: every status path, every kind of change (ORM, bulk statements, the roster import),
 rolled-back changes, and ``canbao db check``."""
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
 from bot.synthetic import make_id_number
-from storage import people, reporting, summary
+from storage import counters, people, reporting
 from storage.db import ensure_schema, make_engine, make_sessionmaker
 from storage.models import (
     ContactOutcome,
@@ -68,10 +68,10 @@ def _record(
     )
 
 
-async def _agree(sessions: async_sessionmaker[AsyncSession]) -> summary.Counts:
+async def _agree(sessions: async_sessionmaker[AsyncSession]) -> counters.Counts:
     async with sessions() as s:
-        assert await summary.check(s) == []
-        return await summary.stored(s)
+        assert await counters.check(s) == []
+        return await counters.stored(s)
 
 
 async def _investigator(s: AsyncSession, name: str = "调查员甲") -> Investigator:
@@ -219,7 +219,7 @@ async def test_every_kind_of_change_keeps_the_counters_right(
     async with sessions() as s, s.begin():
         await s.execute(update(Record).values(status=RecordStatus.returned))
         await s.execute(update(Person).values(last_contact_outcome=ContactOutcome.notified))
-        assert await summary.stored(s) != before  # inside: the counters moved with it
+        assert await counters.stored(s) != before  # inside: the counters moved with it
         await s.rollback()
     assert await _agree(sessions) == before
 
@@ -279,7 +279,7 @@ def test_db_check_finds_counters_that_drifted_and_repair_rebuilds_them(
                 )
             async with sessions() as s, s.begin():
                 # Written behind the triggers' back (as a hand-made fix in a SQL shell would).
-                await s.execute(update(summary.SummaryPersons).values(n=5))
+                await s.execute(update(counters.SummaryPersons).values(n=5))
         finally:
             await engine.dispose()
 
@@ -295,6 +295,6 @@ def test_db_check_finds_counters_that_drifted_and_repair_rebuilds_them(
 
 def test_status_codes_are_the_person_status_codes() -> None:
     # The triggers write the codes of storage.person_status; every one of them appears.
-    ddl = " ".join(summary.trigger_ddl("sqlite"))
+    ddl = " ".join(counters.trigger_ddl("sqlite"))
     for status in PersonStatus:
         assert f"'{status}'" in ddl

@@ -1,4 +1,4 @@
-"""Per-community counters for the progress pages, kept by triggers (storage.summary).
+"""Per-community counters for the progress pages, kept by triggers (storage.counters).
 
 Revision ID: 0010
 Revises: 0006
@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from storage import summary
+from storage import counters
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -67,13 +67,13 @@ def upgrade() -> None:
     )
     connection = op.get_bind()
     # Counted once from what is stored, then kept by the triggers in the same transaction.
-    summary.install_triggers(connection)
-    summary.rebuild_on(connection)
+    counters.install_triggers(connection)
+    counters.rebuild_on(connection)
 
 
 def downgrade() -> None:
     connection = op.get_bind()
-    for statement in summary.drop_ddl(connection.dialect.name):
+    for statement in counters.drop_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)
     for table in (
         "summary_communities",
