@@ -15,16 +15,15 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Badge, Community, Investigator, LoginLimit
+from storage.models import Badge, Community, Investigator
 from storage.repositories import Actor
 from storage.repositories.audit import add_event
 from storage.repositories.errors import StorageError
+from storage.repositories.login_limits import Throttled, take_slot
 from storage.types import utcnow
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -202,29 +201,10 @@ class TooManyChecks(Exception):
 
 async def _take_check(session: AsyncSession, address: str) -> None:
     key = f"badge:{(address or '?')[:64]}"
-    now = utcnow()
-    values = {"key": key, "failures": 0, "window_start": now}
-    insert = (
-        pg_insert if (await session.connection()).dialect.name == "postgresql" else sqlite_insert
-    )
-    await session.execute(insert(LoginLimit).values(values).on_conflict_do_nothing())
-    expired = LoginLimit.window_start <= now - CHECK_WINDOW
-    taken = (
-        await session.execute(
-            update(LoginLimit)
-            .where(LoginLimit.key == key, (LoginLimit.failures < CHECKS_PER_WINDOW) | expired)
-            .values(
-                failures=case((expired, 1), else_=LoginLimit.failures + 1),
-                window_start=case((expired, now), else_=LoginLimit.window_start),
-            )
-            .returning(LoginLimit.failures)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one_or_none()
-    if taken is None:
-        start = await session.scalar(select(LoginLimit.window_start).where(LoginLimit.key == key))
-        wait = (start + CHECK_WINDOW - now).total_seconds() if start else CHECK_WINDOW.seconds
-        raise TooManyChecks(max(wait, 1.0))
+    try:
+        await take_slot(session, key, limit=CHECKS_PER_WINDOW, window=CHECK_WINDOW, kind="badge")
+    except Throttled as exc:
+        raise TooManyChecks(exc.retry_after) from None
 
 
 async def check_badge(session: AsyncSession, text: str, *, today: dt.date, address: str) -> Check:

@@ -79,9 +79,23 @@ async def _ensure_row(session: AsyncSession, key: str, now: dt.datetime) -> None
 
 
 async def _take(session: AsyncSession, kind: str, key: str, now: dt.datetime) -> int:
-    limit = LIMITS[kind]
-    cutoff = now - WINDOW
-    expired = LoginLimit.window_start <= cutoff
+    return await take_slot(session, key, limit=LIMITS[kind], window=WINDOW, now=now, kind=kind)
+
+
+async def take_slot(
+    session: AsyncSession,
+    key: str,
+    *,
+    limit: int,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
+    kind: str = "address",
+) -> int:
+    """Take one of ``limit`` tries per ``window`` on ``key`` in one conditional UPDATE (so
+    concurrent callers never take more than ``limit``); the count taken, or
+    :class:`Throttled` with the wait. Any limit kept in this table goes through here."""
+    now = now or utcnow()
+    expired = LoginLimit.window_start <= now - window
     for _ in range(3):
         await _ensure_row(session, key, now)
         taken = (
@@ -100,9 +114,9 @@ async def _take(session: AsyncSession, kind: str, key: str, now: dt.datetime) ->
             return int(taken)
         start = await session.scalar(select(LoginLimit.window_start).where(LoginLimit.key == key))
         if start is not None:
-            raise Throttled(kind, max((start + WINDOW - now).total_seconds(), 1.0))
+            raise Throttled(kind, max((start + window - now).total_seconds(), 1.0))
         # Deleted as stale between our insert and update: make it again.
-    raise Throttled(kind, WINDOW.total_seconds())
+    raise Throttled(kind, window.total_seconds())
 
 
 async def take_try(session: AsyncSession, username: str, address: str) -> Taken:
