@@ -6,18 +6,15 @@ script fetches everything), so the service worker may keep it for opening offlin
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
-from bot.display import finalize
 from bot.investigator_web.keys import JINJA
-from bot.telegram.i18n import gettext, ngettext
 from bot.webchat.language import locale_of
+from bot.webchat.pages import page_environment, versioned_urls
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates" / "investigator"
@@ -25,29 +22,13 @@ STATIC_DIR = PACKAGE_DIR / "static" / "investigator"
 STATIC_PREFIX = "/i/_static"
 
 
-@lru_cache(maxsize=32)
-def _fingerprint(name: str, mtime_ns: int) -> str:
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
-
-
-def static_url(name: str) -> str:
-    """The versioned URL of a file of ``bot/static/investigator``."""
-    path = STATIC_DIR / name
-    return f"{STATIC_PREFIX}/{name}?v={_fingerprint(name, path.stat().st_mtime_ns)}"
+static_url = versioned_urls(STATIC_DIR, STATIC_PREFIX)
+"""The versioned URL of a file of ``bot/static/investigator``."""
 
 
 def make_environment() -> jinja2.Environment:
-    """The templates of ``bot/templates/investigator``, HTML-escaped."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        finalize=finalize,
-    )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["static_url"] = static_url
-    return env
+    """The templates of ``bot/templates/investigator`` (built like the web chat's)."""
+    return page_environment(TEMPLATES_DIR, static_url)
 
 
 def render(

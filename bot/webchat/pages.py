@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,21 +22,31 @@ STATIC_DIR = PACKAGE_DIR / "static" / "webchat"
 STATIC_PREFIX = "/c/_static"
 
 
-@lru_cache(maxsize=32)
-def _fingerprint(name: str, mtime_ns: int) -> str:
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+@lru_cache(maxsize=64)
+def _fingerprint(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def static_url(name: str) -> str:
-    """The URL of a file of ``bot/static/webchat``, versioned so browsers never run stale code."""
-    path = STATIC_DIR / name
-    return f"{STATIC_PREFIX}/{name}?v={_fingerprint(name, path.stat().st_mtime_ns)}"
+def versioned_urls(static_dir: Path, prefix: str) -> Callable[[str], str]:
+    """``static_url(name)`` for the files of ``static_dir`` served under ``prefix``,
+    versioned by content so browsers never run stale code (the web chat's and the
+    investigator app's)."""
+
+    def static_url(name: str) -> str:
+        path = static_dir / name
+        return f"{prefix}/{name}?v={_fingerprint(path, path.stat().st_mtime_ns)}"
+
+    return static_url
 
 
-def make_environment() -> jinja2.Environment:
-    """The templates of ``bot/templates/webchat``, HTML-escaped."""
+static_url = versioned_urls(STATIC_DIR, STATIC_PREFIX)
+"""The URL of a file of ``bot/static/webchat``."""
+
+
+def page_environment(templates_dir: Path, static_url: Callable[[str], str]) -> jinja2.Environment:
+    """The templates of ``templates_dir``, HTML-escaped, stored text shown safely, translated."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -45,6 +56,11 @@ def make_environment() -> jinja2.Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = static_url
     return env
+
+
+def make_environment() -> jinja2.Environment:
+    """The templates of ``bot/templates/webchat``."""
+    return page_environment(TEMPLATES_DIR, static_url)
 
 
 def render_page(
