@@ -38,7 +38,9 @@ class FakeTelegram:
         token: str = DEFAULT_TOKEN,
         *,
         username: str = "canbao_test_bot",
-        reply_timeout: float = 5.0,
+        # How long a test waits for the bot before it fails: a bound on liveness, not a
+        # timing claim. A loaded CI machine has stalled single updates for seconds.
+        reply_timeout: float = 20.0,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
