@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock, returns
 from bot.reference import reference
 from bot.telegram.i18n import gettext as _
-from bot.telegram.labels import describe, outcome_labels
+from bot.telegram.labels import describe, member_status_text, outcome_labels
 from bot.webchat import formtext
 from bot.webchat.present import conversation_view
 from bot.webchat.store import form_of
@@ -33,22 +33,6 @@ PER_PAGE = 20
 def community_ids(investigator: Investigator) -> list[int]:
     """The communities the investigator is responsible for (their whole scope)."""
     return [c.id for c in investigator.communities]
-
-
-def _reason_label(form: Form, reason: str | None) -> str | None:
-    if not reason or not form.has_field("not_collected_reason"):
-        return reason
-    return form.label_of("not_collected_reason", reason)
-
-
-def _member_status(form: Form, member: people.Member) -> str:
-    record = member.record
-    reason = record.not_collected_reason if record is not None else None
-    return describe(
-        member.status,
-        reason_label=_reason_label(form, reason),
-        outcome=member.person.last_contact_outcome,
-    )
 
 
 def _last_contact(persons: list[Person]) -> dict[str, str] | None:
@@ -84,7 +68,7 @@ async def households(
                 "size": line.size,
                 "complete": line.complete,
                 "missing": [
-                    {"name": m.person.name, "status": _member_status(form, m)}
+                    {"name": m.person.name, "status": member_status_text(form, m)}
                     for m in found.missing
                 ],
                 "last_contact": _last_contact([m.person for m in found.members]),
@@ -145,7 +129,7 @@ async def household(
                 "name": m.person.name,
                 "id_number": mask_id(m.person.id_number),
                 "on_roster": m.person.on_roster,
-                "status": _member_status(form, m),
+                "status": member_status_text(form, m),
                 "done": m.done,
             }
             for m in found.members
@@ -207,7 +191,7 @@ async def person(
         "on_roster": found_person.on_roster,
         "household": {"id": found.household.id, "number": found.household.number},
         "community": found.community.name,
-        "status": _member_status(form, member),
+        "status": member_status_text(form, member),
         "done": member.done,
         # 采集 opens a new record or continues the investigator's own draft; another filler's
         # live record is refused when pressed (the store's duplicate guard says by whom).

@@ -8,6 +8,8 @@ keeps them so). Call these inside a handler, where the user's language is known.
 from __future__ import annotations
 
 from bot.telegram.i18n import gettext as _
+from flows import Form
+from storage import people
 from storage.models import ContactOutcome
 from storage.person_status import PersonStatus, status_text
 
@@ -52,3 +54,16 @@ def describe(
         labels=status_labels(),
         outcome_labels=outcome_labels(),
     )
+
+
+def member_status_text(form: Form, member: people.Member) -> str:
+    """A household member's status as a person reads it (the 未采集 reason by its form
+    label, the last contact's outcome): the bot's household screens and the investigator
+    app's say it the same way."""
+    record = member.record
+    reason = record.not_collected_reason if record is not None else None
+    if reason and form.has_field("not_collected_reason"):
+        label: str | None = form.label_of("not_collected_reason", reason)
+    else:
+        label = reason
+    return describe(member.status, reason_label=label, outcome=member.person.last_contact_outcome)

@@ -33,7 +33,7 @@ from bot.telegram.handlers.context import (
 from bot.telegram.handlers.flow import completeness_text, show_record
 from bot.telegram.handlers.replies import delete_quietly, edit, send
 from bot.telegram.i18n import gettext as _
-from bot.telegram.labels import describe, outcome_labels, status_labels
+from bot.telegram.labels import member_status_text, outcome_labels, status_labels
 from bot.telegram.render import Screen
 from flows import Form, mask_id, mask_mobile, values
 from storage import people
@@ -115,22 +115,6 @@ async def _list_screen(session: AsyncSession, investigator: Investigator, page: 
     return Screen("\n".join(lines), builder.as_markup())
 
 
-def _reason_label(form: Form, reason: str | None) -> str | None:
-    if not reason or not form.has_field("not_collected_reason"):
-        return reason
-    return form.label_of("not_collected_reason", reason)
-
-
-def _member_text(form: Form, member: people.Member) -> str:
-    record = member.record
-    reason = record.not_collected_reason if record is not None else None
-    return describe(
-        member.status,
-        reason_label=_reason_label(form, reason),
-        outcome=member.person.last_contact_outcome,
-    )
-
-
 async def _household_screen(
     session: AsyncSession, form: Form, household_id: int, page: int
 ) -> Screen | None:
@@ -145,7 +129,7 @@ async def _household_screen(
     for n, member in enumerate(members, 1):
         person = member.person
         flag = "" if person.on_roster else _("（名册外）")
-        status = _member_text(form, member)
+        status = member_status_text(form, member)
         lines.append(f"{n}. {person.name}{flag} {mask_id(person.id_number)} — {status}")
         mark = "✅" if member.done else "•"
         builder.row(
@@ -195,7 +179,7 @@ async def _person_screen(
             community=found.community.name, number=found.household.number
         )
     )
-    lines.append(_("状态：{status}").format(status=_member_text(form, member)))
+    lines.append(_("状态：{status}").format(status=member_status_text(form, member)))
     phone = mask_mobile(person.mobile) if person.mobile else _("名册未提供")
     lines.append(_("手机：{phone}").format(phone=phone))
     log = list(await contacts_of_person(session, person.id))
